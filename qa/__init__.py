@@ -1,0 +1,19 @@
+"""Questions about German news articles, answered with cited passages.
+
+>>> from qa import ingest
+>>> ingest().summary()
+'5 added, 0 updated, 0 removed, 0 unchanged; 35 chunks in the index'
+"""
+
+import os
+
+# Offline always: set before anything imports huggingface_hub, chromadb or gradio.
+for _name, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+                      "GRADIO_ANALYTICS_ENABLED": "False"}.items():
+    os.environ.setdefault(_name, _value)
+
+from qa.api import ingest  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.errors import QAError  # noqa: E402
+
+__all__ = ["ingest", "Settings", "QAError"]

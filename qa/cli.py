@@ -1,0 +1,47 @@
+"""The ``qa`` command: parses arguments, calls the public functions, prints one line per error."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from qa.errors import QAError
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from qa.api import ingest
+
+    report = ingest(args.paths or None, progress=None if args.progress is None else args.progress)
+    for problem in report.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions about German news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="sync the index with a folder of .txt articles (default: seeds/)")
+    p.add_argument("paths", nargs="*", help="files or folders of .txt articles")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: when writing to a terminal)")
+    p.set_defaults(run=_ingest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")  # problems are printed below
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to finish", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""All settings in one place: defaults, overridden by ``QA_*`` environment variables.
+
+Nothing else in the package reads the environment; a ``Settings`` is built once and passed down.
+A wrong value raises ``ConfigError`` naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from qa.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODES = ("extractive",)
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qa-news"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline. Build it with ``Settings.from_env()``; change one with ``.with_(...)``."""
+
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    index_dir: Path = PROJECT_ROOT / ".index"
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    chroma_host: str | None = None
+    chroma_port: int | None = None
+    collection: str = "articles"
+    embed_model: str = "intfloat/multilingual-e5-small"
+    embed_batch: int = 32
+    chunk_chars: int = 700
+    chunk_min_chars: int = 250
+    top_k: int = 5
+    mode: str = "extractive"
+    max_question_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        _positive("QA_EMBED_BATCH", self.embed_batch)
+        _positive("QA_TOP_K", self.top_k)
+        _positive("QA_MAX_QUESTION_CHARS", self.max_question_chars)
+        if not 200 <= self.chunk_chars <= 1800:
+            # e5 reads at most 512 tokens (~1,800 characters of German); below 200 a chunk loses its context.
+            raise ConfigError(f"QA_CHUNK_CHARS must be between 200 and 1800, got {self.chunk_chars}")
+        if not 0 <= self.chunk_min_chars <= self.chunk_chars:
+            raise ConfigError(f"QA_CHUNK_MIN_CHARS must be between 0 and QA_CHUNK_CHARS ({self.chunk_chars}), "
+                              f"got {self.chunk_min_chars}")
+        if self.mode not in MODES:
+            raise ConfigError(f"QA_MODE must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.chroma_port is not None and not 1 <= self.chroma_port <= 65535:
+            raise ConfigError(f"QA_CHROMA_PORT must be a port number between 1 and 65535, got {self.chroma_port}")
+        if self.chroma_port is not None and not self.chroma_host:
+            raise ConfigError("QA_CHROMA_PORT is set but QA_CHROMA_HOST is not; set both to use a Chroma server")
+        if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
+            raise ConfigError(f"QA_COLLECTION must be at least 3 letters, digits, '-' or '_', got {self.collection!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Defaults overridden by the ``QA_*`` variables of ``env`` (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            name = "QA_" + f.name.upper()
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _parse(name, raw.strip(), f.type)
+        if values.get("chroma_host") and "chroma_port" not in values:
+            values["chroma_port"] = 8000
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host)
+
+
+def _parse(name: str, raw: str, kind: str):
+    if "Path" in kind:
+        return Path(raw).expanduser()
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    return raw
+
+
+def _positive(name: str, value: int) -> None:
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {value}")

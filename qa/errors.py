@@ -1,0 +1,21 @@
+"""The exceptions the package raises on purpose; the CLI and the app show their message as one line."""
+
+
+class QAError(Exception):
+    """Base class: the message is a sentence a user can act on."""
+
+
+class ConfigError(QAError):
+    """A setting has a wrong value; the message names the variable."""
+
+
+class ArticleError(QAError):
+    """An article file or folder cannot be read."""
+
+
+class ModelError(QAError):
+    """A model cannot be found or loaded offline."""
+
+
+class QuestionError(QAError):
+    """A question cannot be answered as asked (empty, too long, ...)."""

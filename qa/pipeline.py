@@ -1,0 +1,64 @@
+"""The parts of the pipeline for one ``Settings``, built once and reused by every call."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable
+
+from qa.config import Settings
+from qa.embedding import Embedder, quiet_model_logs
+from qa.sync import IngestReport, ingest_paths
+from qa.store import ChunkStore
+
+
+class Pipeline:
+    """Holds the embedder and the store; models and clients load on first use, not here."""
+
+    def __init__(self, settings: Settings) -> None:
+        quiet_model_logs()
+        self.settings = settings
+        self._ingest_lock = threading.Lock()
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return _shared_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        return ChunkStore(self.settings)
+
+    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
+        with self._ingest_lock:
+            return ingest_paths(paths or [self.settings.seeds_dir], self.store, self.embedder, self.settings,
+                                progress=progress)
+
+    def ensure_index(self) -> None:
+        """On a fresh checkout, build the default index from the seed articles."""
+        if self.store.count() == 0:
+            self.ingest()
+
+
+_pipelines: dict[Settings, Pipeline] = {}
+_embedders: dict[tuple, Embedder] = {}
+_lock = threading.Lock()
+
+
+def _shared_embedder(settings: Settings) -> Embedder:
+    """Pipelines that differ only in index or chunking share one loaded model (~0.5 GB each)."""
+    key = (settings.embed_model, settings.cache_dir, settings.embed_batch)
+    with _lock:
+        if key not in _embedders:
+            _embedders[key] = Embedder(settings.embed_model, cache_dir=settings.cache_dir,
+                                       batch_size=settings.embed_batch)
+        return _embedders[key]
+
+
+def pipeline_for(settings: Settings | None = None) -> Pipeline:
+    """The shared pipeline for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    with _lock:
+        if settings not in _pipelines:
+            _pipelines[settings] = Pipeline(settings)
+        return _pipelines[settings]

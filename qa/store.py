@@ -1,0 +1,166 @@
+"""The chunk index in Chroma, through llama-index's ``ChromaVectorStore``.
+
+Embedded (a ``PersistentClient`` under ``settings.index_dir``) by default; a Chroma server when
+``QA_CHROMA_HOST``/``QA_CHROMA_PORT`` are set. Every chunk carries its article's fingerprint and chunk
+count, so the index itself says which articles are complete and current: there is no side file that
+could disagree with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from qa.chunking import Chunk
+from qa.config import Settings
+from qa.errors import QAError
+
+_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the index holds of one article."""
+
+    fingerprint: str
+    expected: int   # chunks the article had when it was written
+    present: int    # chunks found now; fewer means a write was interrupted
+
+    @property
+    def complete(self) -> bool:
+        return self.present == self.expected
+
+
+def collection_name(settings: Settings) -> str:
+    """One collection per embedding model, so vectors of different models never mix."""
+    model = re.sub(r"[^A-Za-z0-9]+", "-", settings.embed_model.rstrip("/").split("/")[-1]).strip("-")[:40]
+    digest = hashlib.sha1(settings.embed_model.encode()).hexdigest()[:6]
+    return f"{settings.collection}-{model}-{digest}"
+
+
+class ChunkStore:
+    """Reads and writes chunks with their vectors; opens its Chroma client lazily."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = collection_name(settings)
+        self._collection = None
+        self._vector_store = None
+
+    @property
+    def location(self) -> str:
+        s = self.settings
+        return f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.server_mode else f"{s.index_dir}"
+
+    def _open(self):
+        import chromadb
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        s = self.settings
+        try:
+            if s.server_mode:
+                client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port)
+            else:
+                s.index_dir.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(s.index_dir))
+            # Never let Chroma embed on its own: its default function downloads a model.
+            collection = client.get_or_create_collection(self.name, embedding_function=None,
+                                                         metadata={"hnsw:space": "cosine"})
+        except QAError:
+            raise
+        except Exception as exc:
+            hint = ("is `chroma run` listening there? unset QA_CHROMA_HOST to use the embedded index"
+                    if s.server_mode else "is the folder writable and not used by another Chroma version?")
+            raise QAError(f"cannot open the index at {self.location}: {exc} ({hint})") from exc
+        self._collection = collection
+        self._vector_store = ChromaVectorStore(chroma_collection=collection)
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._open()
+        return self._collection
+
+    @property
+    def vector_store(self):
+        if self._vector_store is None:
+            self._open()
+        return self._vector_store
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def _pages(self, include: list[str]):
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
+    def article_states(self) -> dict[str, ArticleState]:
+        found: dict[str, list] = {}
+        for page in self._pages(["metadatas"]):
+            for meta in page["metadatas"]:
+                entry = found.setdefault(meta["article"], [meta["fingerprint"], meta["n_chunks"], 0, True])
+                entry[2] += 1
+                entry[3] = entry[3] and meta["fingerprint"] == entry[0]
+        # Chunks from two different writes of one article count as incomplete.
+        return {a: ArticleState(fp, expected, present if same else -1)
+                for a, (fp, expected, present, same) in found.items()}
+
+    def write(self, article_id: str, fingerprint: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Replace everything the index holds of ``article_id`` by ``chunks``."""
+        self.write_many([(article_id, fingerprint, chunks, vectors)])
+
+    def write_many(self, batch: Iterable[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> None:
+        """Replace the chunks of several articles: one delete, then one add for all of them."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        batch = list(batch)
+        if not batch:
+            return
+        self.remove([article_id for article_id, *_ in batch])
+        nodes = []
+        for article_id, fingerprint, chunks, vectors in batch:
+            for chunk, vector in zip(chunks, vectors, strict=True):
+                nodes.append(TextNode(
+                    id_=chunk.id, text=chunk.text, embedding=[float(x) for x in vector],
+                    metadata={"article": article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
+                              "start": chunk.start, "end": chunk.end, "fingerprint": fingerprint,
+                              "n_chunks": len(chunks)},
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)}))
+        if nodes:
+            self.vector_store.add(nodes)
+
+    def remove(self, article_ids: Sequence[str]) -> None:
+        if article_ids:
+            self.collection.delete(where={"document_id": {"$in": list(article_ids)}})
+
+    def all_chunks(self) -> list[Chunk]:
+        return [_chunk(cid, doc, meta) for page in self._pages(["documents", "metadatas"])
+                for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"])]
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+        """The ``k`` chunks nearest to ``vector``, with cosine similarity."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self.vector_store.query(VectorStoreQuery(query_embedding=[float(x) for x in vector],
+                                                          similarity_top_k=n))
+        # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
+        return [(_chunk(node.node_id, node.get_content(), node.metadata), 1.0 + math.log(score))
+                for node, score in zip(result.nodes, result.similarities)]
+
+
+def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
+    return Chunk(id=chunk_id, article_id=meta["article"], n=int(meta["n"]), text=text, start=int(meta["start"]),
+                 end=int(meta["end"]), title=meta["title"], date=meta["date"])

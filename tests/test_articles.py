@@ -1,0 +1,106 @@
+from pathlib import Path
+
+import pytest
+
+from qa.articles import find_article_files, parse_article, read_article, read_articles
+from qa.errors import ArticleError
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _write(folder: Path, name: str, data: bytes | str) -> Path:
+    path = folder / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def test_seeds_parse_into_five_articles_with_stable_ids():
+    articles, problems = read_articles([SEEDS])
+    assert problems == []
+    assert [a.id for a in articles] == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert all(a.date == "2021-12" and len(a.sha256) == 64 for a in articles)
+    by_id = {a.id: a for a in articles}
+    telefonat = by_id["003_0c5df4d7e626345f.txt"]
+    assert telefonat.title == "Telefonat zwischen Putin und Biden heute am späten Abend"
+    assert telefonat.text.startswith("Angesichts der angespannten Lage")
+    assert "21:30 Uhr MEZ" in telefonat.text
+
+
+def test_a_headline_line_is_the_title_and_a_first_paragraph_is_text():
+    first = read_article(SEEDS / "000_8cb14d011a9db3eb.txt")
+    assert first.text.startswith("Einen Tag vor dem Videogipfel")  # the paragraph on the date line is text
+    assert first.title.startswith("Einen Tag vor dem Videogipfel")
+
+
+def test_an_advertisement_marker_is_dropped():
+    article = read_article(SEEDS / "004_9f2cb45af6900b9b.txt")
+    assert "Anzeige" not in article.text
+    assert article.text.startswith("Washington. Der russische Präsident")
+    assert article.title.startswith("Der russische Präsident Wladimir Putin")  # not the dateline
+    assert "„eine Struktur zu schaffen" in article.text and "70.000 Soldaten" in article.text
+
+
+def test_windows_line_ends_bom_and_spacing_are_normalised():
+    data = "\ufeff date 2022-03 Große Überschrift\r\n\r\nDer Bürgermeister  sagte:\r\n„Das ist gut.“\r\n".encode()
+    article = parse_article(Path("x.txt"), data)
+    assert article.title == "Große Überschrift"
+    assert article.text == "Der Bürgermeister sagte: „Das ist gut.“"
+    assert article.date == "2022-03"
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"   \n\n  ", "empty"),
+    (" date 2021-12 Gr\u00fc\u00dfe aus M\u00fcnchen".encode("latin-1"), "not UTF-8"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("Kein Datum hier.\n\nNur Text.".encode(), "missing the date header"),
+    (" date 2021-13 Text.".encode(), "month 13"),
+    (" date 2021-12\n\n".encode(), "no text"),
+    (" date 2021-12 Anzeige\n\n".encode(), "no text"),
+])
+def test_bad_files_are_refused_with_a_clear_reason(tmp_path, data, message):
+    path = _write(tmp_path, "kaputt.txt", data)
+    with pytest.raises(ArticleError, match=message) as caught:
+        read_article(path)
+    assert "kaputt.txt" in str(caught.value)
+
+
+def test_bad_files_are_skipped_and_the_rest_is_read(tmp_path):
+    _write(tmp_path, "gut.txt", " date 2021-12 Überschrift\n\nEin Satz über 120.000 Soldaten.")
+    _write(tmp_path, "leer.txt", "")
+    _write(tmp_path, "latin.txt", " date 2021-12 Straße".encode("latin-1"))
+    _write(tmp_path, "notizen.md", "ignored: not a .txt file")
+    articles, problems = read_articles([tmp_path])
+    assert [a.id for a in articles] == ["gut.txt"]
+    assert sorted(p.path.name for p in problems) == ["latin.txt", "leer.txt"]
+    assert any("UTF-8" in p.reason for p in problems)
+
+
+def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    good = _write(tmp_path, "gut.txt", " date 2021-12 Text.")
+    _write(tmp_path, "geheim.txt", " date 2021-12 Text.")
+    real_read = Path.read_bytes
+
+    def read_bytes(path):  # tests run as root, who may read anything: refuse like a chmod 000 file would
+        if path.name == "geheim.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    articles, problems = read_articles([tmp_path])
+    assert [a.path for a in articles] == [good]
+    assert problems[0].reason == "cannot be read (Permission denied)"
+
+
+def test_a_missing_folder_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ArticleError, match="gibt-es-nicht.*does not exist"):
+        find_article_files([tmp_path / "gibt-es-nicht"])
+
+
+def test_two_files_with_one_name_keep_the_first(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        _write(tmp_path / sub, "same.txt", f" date 2021-12 Text aus {sub}.")
+    articles, problems = read_articles([tmp_path / "a", tmp_path / "b"])
+    assert len(articles) == 1 and "Text aus a." in articles[0].text
+    assert "another file named same.txt" in problems[0].reason

