@@ -12,8 +12,9 @@ for _name, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONY
                       "GRADIO_ANALYTICS_ENABLED": "False"}.items():
     os.environ.setdefault(_name, _value)
 
-from qa.api import ingest  # noqa: E402
+from qa.answer import Answer, Citation  # noqa: E402
+from qa.api import ask, ingest  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 
-__all__ = ["ingest", "Settings", "QAError"]
+__all__ = ["ask", "ingest", "Answer", "Citation", "Settings", "QAError"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from qa.answer import Answer
 from qa.config import Settings
 from qa.sync import IngestReport
 
@@ -18,3 +19,14 @@ def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | No
     from qa.pipeline import pipeline_for
 
     return pipeline_for(settings).ingest(paths, progress=progress)
+
+
+def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,
+        settings: Settings | None = None) -> Answer:
+    """Answer ``question`` from the indexed articles, citing the German passages it rests on.
+
+    >>> ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?").text
+    """
+    from qa.pipeline import pipeline_for
+
+    return pipeline_for(settings).ask(question, mode=mode)

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from qa.config import MODES
 from qa.errors import QAError
 
 
@@ -19,6 +20,13 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from qa.api import ask
+
+    print(ask(args.question, mode=args.mode).format())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions about German news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when writing to a terminal)")
     p.set_defaults(run=_ingest)
+    p = sub.add_parser("ask", help="answer a question from the indexed articles, with the cited passages")
+    p.add_argument("question", help='the question, e.g. "Wie viele Soldaten hat Russland zusammengezogen?"')
+    p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")
+    p.set_defaults(run=_ask)
     return parser
 
 

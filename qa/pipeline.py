@@ -7,7 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
-from qa.config import Settings
+from qa.answer import Answer
+from qa.config import MODES, Settings
+from qa.errors import QuestionError
+from qa.questions import clean_question, language_of
 from qa.embedding import Embedder, quiet_model_logs
 from qa.sync import IngestReport, ingest_paths
 from qa.store import ChunkStore
@@ -20,6 +23,7 @@ class Pipeline:
         quiet_model_logs()
         self.settings = settings
         self._ingest_lock = threading.Lock()
+        self._indexed = False
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -29,15 +33,46 @@ class Pipeline:
     def store(self) -> ChunkStore:
         return ChunkStore(self.settings)
 
+    @cached_property
+    def retriever(self):
+        from qa.retrieval import Retriever
+
+        return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k)
+
+    @cached_property
+    def extractive(self):
+        from qa.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(self.store)
+
+    def ask(self, question: str, *, mode: str | None = None) -> Answer:
+        """Retrieve passages for ``question`` and answer it with the answerer of ``mode``."""
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise QuestionError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        question = clean_question(question, self.settings.max_question_chars)
+        self.ensure_index()
+        vector = self.embedder.embed_query(question)
+        passages = self.retriever.retrieve(question, vector)
+        return self.extractive.answer(question, vector, passages, language_of(question))
+
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
         with self._ingest_lock:
-            return ingest_paths(paths or [self.settings.seeds_dir], self.store, self.embedder, self.settings,
-                                progress=progress)
+            report = ingest_paths(paths or [self.settings.seeds_dir], self.store, self.embedder, self.settings,
+                                  progress=progress)
+        if report.changed and "retriever" in self.__dict__:
+            self.retriever.invalidate()
+        return report
 
     def ensure_index(self) -> None:
         """On a fresh checkout, build the default index from the seed articles."""
-        if self.store.count() == 0:
+        if self._indexed:
+            return
+        with self._ingest_lock:
+            empty = self.store.count() == 0
+        if empty:
             self.ingest()
+        self._indexed = True
 
 
 _pipelines: dict[Settings, Pipeline] = {}

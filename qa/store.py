@@ -21,6 +21,19 @@ from qa.config import Settings
 from qa.errors import QAError
 
 _PAGE = 5000
+_BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks"]
+
+
+@dataclass(frozen=True)
+class ArticleVectors:
+    """Everything written for one article: its chunks and its sentences, each with a vector."""
+
+    article_id: str
+    fingerprint: str
+    chunks: Sequence[Chunk]
+    chunk_vectors: np.ndarray
+    sentences: Sequence[tuple[int, int, str]] = ()   # (start, end, text) in the article's text
+    sentence_vectors: np.ndarray | Sequence = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,7 @@ class ChunkStore:
         self.name = collection_name(settings)
         self._collection = None
         self._vector_store = None
+        self._sentences = None
 
     @property
     def location(self) -> str:
@@ -71,12 +85,15 @@ class ChunkStore:
             # Never let Chroma embed on its own: its default function downloads a model.
             collection = client.get_or_create_collection(self.name, embedding_function=None,
                                                          metadata={"hnsw:space": "cosine"})
+            sentences = client.get_or_create_collection(self.name + "-s", embedding_function=None,
+                                                        metadata={"hnsw:space": "cosine"})
         except QAError:
             raise
         except Exception as exc:
             hint = ("is `chroma run` listening there? unset QA_CHROMA_HOST to use the embedded index"
                     if s.server_mode else "is the folder writable and not used by another Chroma version?")
             raise QAError(f"cannot open the index at {self.location}: {exc} ({hint})") from exc
+        self._sentences = sentences
         self._collection = collection
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
 
@@ -85,6 +102,13 @@ class ChunkStore:
         if self._collection is None:
             self._open()
         return self._collection
+
+    @property
+    def sentence_collection(self):
+        """Every sentence with its own vector: the answerer picks the sentence that answers."""
+        if self._collection is None:
+            self._open()
+        return self._sentences
 
     @property
     def vector_store(self):
@@ -115,37 +139,67 @@ class ChunkStore:
         return {a: ArticleState(fp, expected, present if same else -1)
                 for a, (fp, expected, present, same) in found.items()}
 
-    def write(self, article_id: str, fingerprint: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Replace everything the index holds of ``article_id`` by ``chunks``."""
-        self.write_many([(article_id, fingerprint, chunks, vectors)])
+    def write_many(self, batch: Iterable[ArticleVectors]) -> None:
+        """Replace what the index holds of several articles: one delete, then one add for all of them.
 
-    def write_many(self, batch: Iterable[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> None:
-        """Replace the chunks of several articles: one delete, then one add for all of them."""
+        Sentences are written before chunks: an article's full set of chunks is the mark that it is complete.
+        """
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         batch = list(batch)
         if not batch:
             return
-        self.remove([article_id for article_id, *_ in batch])
+        self.remove([item.article_id for item in batch])
+        sentences = [(item.article_id, span, vector) for item in batch
+                     for span, vector in zip(item.sentences, item.sentence_vectors, strict=True)]
+        if sentences:
+            self.sentence_collection.add(
+                ids=[f"{a}@{start}" for a, (start, _, _), _ in sentences],
+                embeddings=[v for _, _, v in sentences],
+                documents=[text for _, (_, _, text), _ in sentences],
+                metadatas=[{"article": a, "start": start, "end": end} for a, (start, end, _), _ in sentences])
         nodes = []
-        for article_id, fingerprint, chunks, vectors in batch:
-            for chunk, vector in zip(chunks, vectors, strict=True):
+        for item in batch:
+            for chunk, vector in zip(item.chunks, item.chunk_vectors, strict=True):
                 nodes.append(TextNode(
                     id_=chunk.id, text=chunk.text, embedding=[float(x) for x in vector],
-                    metadata={"article": article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
-                              "start": chunk.start, "end": chunk.end, "fingerprint": fingerprint,
-                              "n_chunks": len(chunks)},
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article_id)}))
+                    metadata={"article": item.article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
+                              "start": chunk.start, "end": chunk.end, "fingerprint": item.fingerprint,
+                              "n_chunks": len(item.chunks)},
+                    # BM25 reads the title with the text; the bookkeeping stays out of both.
+                    excluded_embed_metadata_keys=_BOOKKEEPING, excluded_llm_metadata_keys=_BOOKKEEPING,
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)}))
         if nodes:
             self.vector_store.add(nodes)
 
     def remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
             self.collection.delete(where={"document_id": {"$in": list(article_ids)}})
+            self.sentence_collection.delete(where={"article": {"$in": list(article_ids)}})
+
+    def sentence_vectors(self, article_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
+        """The stored sentences (start, end, text, vector) of each article, in text order."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        got = self.sentence_collection.get(where={"article": {"$in": ids}},
+                                           include=["embeddings", "documents", "metadatas"])
+        found: dict[str, list] = {a: [] for a in ids}
+        for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"]):
+            found[meta["article"]].append((int(meta["start"]), int(meta["end"]), text,
+                                           np.asarray(vector, dtype=np.float32)))
+        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
     def all_chunks(self) -> list[Chunk]:
         return [_chunk(cid, doc, meta) for page in self._pages(["documents", "metadatas"])
                 for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"])]
+
+    def all_nodes(self) -> list:
+        """Every chunk as the llama-index node it was written as (for BM25 over the same texts)."""
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        return [metadata_dict_to_node(meta, text=doc) for page in self._pages(["documents", "metadatas"])
+                for doc, meta in zip(page["documents"], page["metadatas"])]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """The ``k`` chunks nearest to ``vector``, with cosine similarity."""
@@ -157,8 +211,12 @@ class ChunkStore:
         result = self.vector_store.query(VectorStoreQuery(query_embedding=[float(x) for x in vector],
                                                           similarity_top_k=n))
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
-        return [(_chunk(node.node_id, node.get_content(), node.metadata), 1.0 + math.log(score))
+        return [(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
+
+
+def node_to_chunk(node) -> Chunk:
+    return _chunk(node.node_id, node.get_content(), node.metadata)
 
 
 def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:

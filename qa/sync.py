@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from qa.articles import Article, Problem, read_articles
-from qa.chunking import Chunk, chunk_article
+from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
 from qa.errors import ArticleError
 from qa.embedding import Embedder
-from qa.store import ChunkStore
+from qa.store import ArticleVectors, ChunkStore
 
 log = logging.getLogger(__name__)
 _WRITE_BATCH_CHUNKS = 256
@@ -47,7 +47,7 @@ class IngestReport:
 
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
-    recipe = f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}|chunker-1"
+    recipe = f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}|chunker-1|sentences-1"
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 
@@ -77,29 +77,28 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
 
 
 def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: bool | None) -> None:
+    """Embed chunks and sentences in batches of articles, and write each batch as soon as it is embedded."""
     from tqdm import tqdm
 
     total = sum(len(chunks) for _, _, chunks in todo)
-    if not total:
-        store.write_many((a.id, fp, [], []) for a, fp, _ in todo)
-        return
     show = sys.stderr.isatty() if progress is None else progress
     with tqdm(total=total, unit="chunk", desc="Indexing", disable=not show or total < 50) as bar:
-        batch, size = [], 0
-        for item in todo + [None]:
-            if item is not None:
-                batch.append(item)
-                size += len(item[2])
-            if batch and (item is None or size >= _WRITE_BATCH_CHUNKS):
-                texts = [c.text for _, _, chunks in batch for c in chunks]
-                vectors = embedder.embed_passages(texts)
-                rows, at = [], 0
-                for article, fp, chunks in batch:
-                    rows.append((article.id, fp, chunks, vectors[at:at + len(chunks)]))
-                    at += len(chunks)
-                store.write_many(rows)
-                bar.update(size)
-                batch, size = [], 0
+        batch: list[tuple[Article, str, list[Chunk]]] = []
+        for i, item in enumerate(todo):
+            batch.append(item)
+            if i == len(todo) - 1 or sum(len(c) for _, _, c in batch) >= _WRITE_BATCH_CHUNKS:
+                store.write_many(_vectors_for(batch, embedder))
+                bar.update(sum(len(c) for _, _, c in batch))
+                batch = []
+
+
+def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
+    sentences = [[(s, e, article.text[s:e]) for s, e in sentence_spans(article.text)] for article, _, _ in batch]
+    texts = [c.text for _, _, chunks in batch for c in chunks] + [t for spans in sentences for _, _, t in spans]
+    vectors = iter(embedder.embed_passages(texts))
+    chunk_vectors = [[next(vectors) for _ in chunks] for _, _, chunks in batch]
+    return [ArticleVectors(article.id, fp, chunks, cv, spans, [next(vectors) for _ in spans])
+            for (article, fp, chunks), cv, spans in zip(batch, chunk_vectors, sentences)]
 
 
 def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embedder, settings: Settings, *,

@@ -68,9 +68,8 @@ def test_an_interrupted_run_is_completed_by_the_next(corpus, store, embedder, se
         batch = list(batch)
         calls["n"] += 1
         if calls["n"] == 2:  # die in the middle of the second write: half an article's chunks land
-            article_id, fp, chunks, vectors = batch[0]
-            real_write(self, [(article_id, fp, chunks, vectors)])
-            self.collection.delete(ids=[chunks[-1].id])
+            real_write(self, batch[:1])
+            self.collection.delete(ids=[batch[0].chunks[-1].id])
             raise KeyboardInterrupt
         real_write(self, batch)
 
@@ -86,6 +85,9 @@ def test_an_interrupted_run_is_completed_by_the_next(corpus, store, embedder, se
     assert report.added + report.updated == 5 - report.unchanged and report.updated >= 1
     assert report.chunks == SEED_CHUNKS
     assert all(s.complete for s in store.article_states().values())
+    sentences = store.sentence_vectors(c.article_id for c in store.all_chunks())
+    assert all(rows for rows in sentences.values()) and store.sentence_collection.count() == sum(
+        len(rows) for rows in sentences.values()), "no sentence was left behind or written twice"
     assert _sync(corpus, store, embedder, settings).unchanged == 5
 
 

@@ -1,0 +1,1 @@
+"""Evaluation of the pipeline against hand-written German question–answer pairs."""

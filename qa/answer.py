@@ -1,0 +1,34 @@
+"""What ``ask`` returns: an answer with numbered citations of German passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int          # the n in [n]
+    text: str            # the full German passage
+    article: str         # article id (file name)
+    title: str
+    date: str
+    score: float
+    quote: str = ""      # the sentence of the passage the answer rests on
+    start: int = 0       # the passage's offsets in the article's text
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    answerer: str = "extractive"   # which answerer produced the text
+    question: str = ""             # the question as answered (after cleaning, or condensing in a chat)
+
+    def format(self) -> str:
+        """The answer and its cited passages as plain text, for the terminal."""
+        lines = [self.text]
+        for c in self.citations:
+            lines += ["", f"[{c.number}] {c.title} ({c.date}, {c.article})", f"    {c.text}"]
+        return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""The extractive answerer: the sentence of the retrieved passages that answers the question, cited.
+
+Instant and faithful by construction: the answer is a sentence of an article, and the citation is the
+passage it stands in. Each candidate sentence is scored by its own e5 vector (stored at ingest) against
+the question, plus the share of the question's content words it contains and whether it holds the kind
+of fact asked for (a number, a time, a date, a name). When no sentence scores high enough, it abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer import Answer, Citation
+from qa.prompts import load_prompt
+from qa.retrieval import TOKEN_PATTERN, Passage
+from qa.store import ChunkStore
+
+# Weights and threshold calibrated on eval/questions.jsonl (see eval/compare_retrieval.py --calibrate).
+W_LEXICAL, W_TYPE, W_RANK = 0.10, 0.03, 0.02
+# English questions share no words with German text, so their best scores run lower.
+ABSTAIN_BELOW = {"de": 0.88, "en": 0.85}
+
+_STOPWORDS = set("""
+    a about according am an and are as at be between by did do does for from has have how in is it many much
+    of on or the to was were what when where which who whom why with year time
+    aber als am an auch auf aus bei bis da das dass dem den der des die dies diese dieser doch ein eine einem
+    einen einer eines er es für gegen hat hatte haben im in ins ist kann laut mit nach nicht noch nur ob oder
+    sein seine sich sie sind so soll um und uns von vor war waren was welche welcher welches welchem welchen
+    wem wen wer wie viel viele wird wo zu zum zur wann warum heißt uhr gibt
+""".split())
+_MONTHS = "Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+_DAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+# (question pattern, what the answering sentence must contain)
+_ANSWER_TYPES = [
+    (r"\b(wie ?viele?|anzahl|how (many|much))\b", r"\d"),
+    (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", r"\b\d{1,2}[:.]\d{2}\b"),
+    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
+     rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(19|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
+    (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"),
+    (r"\b(wo|wohin|woher|where)\b", r"\b(in|nach|aus) [A-ZÄÖÜ]"),
+    (r"\b(wie lange|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|within)\b",
+     r"\b(Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
+]
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("german")
+
+
+@dataclass
+class _Candidate:
+    text: str
+    vector: np.ndarray
+    rank: int                    # of the best passage it stands in
+    places: list                 # (passage rank, chunk) for every passage chunk that holds this sentence
+    score: float = 0.0
+
+
+class ExtractiveAnswerer:
+    """``answer(question, query_vector, passages, language)`` -> an ``Answer`` citing one sentence's passages."""
+
+    def __init__(self, store: ChunkStore, *, abstain_below: dict[str, float] | None = None) -> None:
+        self.store = store
+        self.abstain_below = abstain_below or ABSTAIN_BELOW
+        self._stem = _stemmer().stemWords
+
+    def terms(self, text: str) -> set[str]:
+        words = [w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in _STOPWORDS]
+        return set(self._stem(words))
+
+    def rank_sentences(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
+        """Every sentence of the passages, scored for ``question``, best first."""
+        sentences = self.store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
+        groups: dict[str, _Candidate] = {}
+        for rank, passage in enumerate(passages):
+            for chunk in passage.chunks:
+                for start, end, text, vector in sentences.get(chunk.article_id, []):
+                    if not (chunk.start <= start and end <= chunk.end):
+                        continue
+                    key = " ".join(re.findall(r"\w+", text.lower()))
+                    cand = groups.setdefault(key, _Candidate(text, vector, rank, []))
+                    cand.places.append((rank, chunk))
+        wanted = self.terms(question)
+        types = [answer for asked, answer in _ANSWER_TYPES if re.search(asked, question.lower())]
+        for cand in groups.values():
+            lexical = len(wanted & self.terms(cand.text)) / len(wanted) if wanted else 0.0
+            typed = all(re.search(t, cand.text) for t in types) if types else False
+            cand.score = (float(query_vector @ cand.vector) + W_LEXICAL * lexical + W_TYPE * typed
+                          + W_RANK / (cand.rank + 1))
+        return sorted(groups.values(), key=lambda c: -c.score)
+
+    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str) -> Answer:
+        ranked = self.rank_sentences(question, query_vector, passages)
+        if not ranked or ranked[0].score < self.abstain_below.get(language, self.abstain_below["de"]):
+            return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="extractive",
+                          question=question)
+        best = ranked[0]
+        citations = []
+        seen_articles = set()
+        for rank, chunk in sorted(best.places, key=lambda place: place[0]):
+            if chunk.article_id in seen_articles:
+                continue  # one citation per article: overlapping chunks of one article say the same
+            seen_articles.add(chunk.article_id)
+            citations.append(Citation(number=len(citations) + 1, text=chunk.text, article=chunk.article_id,
+                                      title=chunk.title, date=chunk.date, score=round(best.score, 4),
+                                      quote=best.text, start=chunk.start, end=chunk.end))
+        markers = "".join(f"[{c.number}]" for c in citations)
+        lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
+        text = f"{lead}„{best.text}“ {markers}" if lead else f"{best.text} {markers}"
+        return Answer(text, citations, abstained=False, answerer="extractive", question=question)

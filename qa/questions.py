@@ -1,0 +1,40 @@
+"""Cleaning and checking a question before it reaches the pipeline, and telling its language."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qa.errors import QuestionError
+
+_ENGLISH = {"what", "who", "whom", "when", "where", "which", "why", "how", "many", "much", "did", "does", "do",
+            "is", "are", "was", "were", "the", "of", "in", "on", "to", "and", "has", "have", "according", "at",
+            "between", "about", "with", "year", "time"}
+_GERMAN = {"was", "wer", "wem", "wen", "wann", "wo", "welche", "welcher", "welches", "warum", "wie", "viele",
+           "viel", "der", "die", "das", "des", "den", "dem", "und", "ist", "sind", "hat", "haben", "nach", "mit",
+           "von", "zu", "im", "am", "um", "für", "auf", "sich", "ein", "eine", "einen", "nicht", "laut", "uhr"}
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question with control characters removed and whitespace collapsed; ``QuestionError`` if unusable."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, got {type(question).__name__}")
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in question)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty; type a question about the articles")
+    if len(text) > max_chars:
+        raise QuestionError(f"the question has {len(text):,} characters; the limit is {max_chars:,} "
+                            "(QA_MAX_QUESTION_CHARS): ask a shorter question")
+    if not re.search(r"\w", text):
+        raise QuestionError("the question has no words in it; type a question about the articles")
+    return text
+
+
+def language_of(text: str) -> str:
+    """'en' or 'de' (the default): enough to answer and abstain in the question's language."""
+    words = re.findall(r"[a-zäöüß]+", text.lower())
+    english = sum(w in _ENGLISH for w in words)
+    german = sum(w in _GERMAN for w in words) + 2 * bool(re.search(r"[äöüß]", text.lower()))
+    return "en" if english > german else "de"

@@ -1,0 +1,130 @@
+"""Hybrid retrieval: dense search in Chroma and German BM25, fused into one ranking, near-duplicates collapsed.
+
+News agencies repeat the same sentences across articles; a collapsed hit keeps every chunk (and so every
+article) it stands for, so the top-k shows different passages and the answer can cite every source.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.chunking import Chunk
+from qa.embedding import Embedder
+from qa.store import ChunkStore
+
+METHODS = ("hybrid", "dense", "bm25")
+RRF_K = 60               # reciprocal rank fusion constant (Cormack et al. 2009)
+DUPLICATE_CONTAINMENT = 0.6  # share of the smaller passage's word trigrams found in the larger one
+# Keeps "120.000", "16.00" and "21:30" whole instead of splitting them into "120" and "000".
+TOKEN_PATTERN = r"(?u)\d+(?:[.:,]\d+)+|\b\w\w+\b"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, with the near-duplicate chunks folded into it."""
+
+    chunk: Chunk
+    score: float
+    duplicates: tuple[Chunk, ...] = ()
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        return (self.chunk, *self.duplicates)
+
+
+class Retriever:
+    """``retrieve(question)`` -> the top passages. Builds its BM25 index from the store on first use."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, *, method: str = "hybrid", top_k: int = 5,
+                 candidates: int = 20) -> None:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if top_k <= 0:
+            raise ValueError(f"top_k must be greater than 0, got {top_k}")
+        self.store, self.embedder = store, embedder
+        self.method, self.top_k, self.candidates = method, top_k, max(candidates, top_k)
+        self._bm25 = None
+        self._bm25_size = -1
+        self._lock = threading.Lock()
+
+    def retrieve(self, question: str, query_vector: np.ndarray | None = None) -> list[Passage]:
+        ranked: list[list[tuple[Chunk, float]]] = []
+        if self.method in ("hybrid", "dense"):
+            vector = self.embedder.embed_query(question) if query_vector is None else query_vector
+            ranked.append(self.store.search(vector, self.candidates))
+        if self.method in ("hybrid", "bm25"):
+            ranked.append(self._bm25_search(question))
+        fused = ranked[0] if len(ranked) == 1 else _reciprocal_rank_fusion(ranked)
+        return collapse_duplicates(fused, self.top_k)
+
+    def _bm25_search(self, question: str) -> list[tuple[Chunk, float]]:
+        retriever = self._bm25_retriever()
+        if retriever is None:
+            return []
+        from llama_index.core.schema import QueryBundle
+
+        from qa.store import node_to_chunk
+
+        return [(node_to_chunk(hit.node), float(hit.score)) for hit in retriever.retrieve(QueryBundle(question))
+                if hit.score > 0]
+
+    def _bm25_retriever(self):
+        """The BM25 index over every chunk; rebuilt when the index has changed size since it was built."""
+        with self._lock:
+            size = self.store.count()
+            if size != self._bm25_size:
+                self._bm25 = _build_bm25(self.store, self.candidates) if size else None
+                self._bm25_size = size
+            return self._bm25
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._bm25_size = -1
+
+
+def _build_bm25(store: ChunkStore, top_k: int):
+    import logging
+
+    import Stemmer
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    nodes = store.all_nodes()
+    logging.getLogger("llama_index.retrievers.bm25.base").setLevel(logging.ERROR)  # "top_k > corpus" chatter
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG
+    return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(top_k, len(nodes)),
+                                       stemmer=Stemmer.Stemmer("german"), language="de",
+                                       token_pattern=TOKEN_PATTERN)
+
+
+def _reciprocal_rank_fusion(rankings: list[list[tuple[Chunk, float]]]) -> list[tuple[Chunk, float]]:
+    scores: dict[str, float] = {}
+    chunks: dict[str, Chunk] = {}
+    for ranking in rankings:
+        for rank, (chunk, _) in enumerate(ranking):
+            scores[chunk.id] = scores.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            chunks[chunk.id] = chunk
+    return [(chunks[cid], score) for cid, score in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + 3]) for i in range(max(len(words) - 2, 1))}
+
+
+def collapse_duplicates(ranked: list[tuple[Chunk, float]], top_k: int) -> list[Passage]:
+    """Fold each chunk into a better-ranked one that contains most of it; keep the first ``top_k`` passages."""
+    kept: list[tuple[Chunk, float, set, list[Chunk]]] = []
+    for chunk, score in ranked:
+        sh = _shingles(chunk.text)
+        for _, _, kept_sh, duplicates in kept:
+            if len(sh & kept_sh) >= DUPLICATE_CONTAINMENT * min(len(sh), len(kept_sh)):
+                duplicates.append(chunk)
+                break
+        else:
+            if len(kept) < top_k:
+                kept.append((chunk, score, sh, []))
+    return [Passage(chunk, score, tuple(dups)) for chunk, score, _, dups in kept]
