@@ -24,7 +24,7 @@ test: install
 	bash tests/with_chroma_server.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/bench.py
 
 clean:
 	rm -rf $(VENV) .index

@@ -27,6 +27,11 @@ def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]
 
     >>> ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?").text
     """
+    from qa.errors import QuestionError
     from qa.pipeline import pipeline_for
 
+    if history:
+        # Follow-up questions need the condensing step of the chat answerer; answering without the
+        # conversation would silently answer a different question.
+        raise QuestionError("follow-up questions (history=...) are not supported yet; ask a standalone question")
     return pipeline_for(settings).ask(question, mode=mode)

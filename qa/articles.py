@@ -95,7 +95,8 @@ def _title_from(text: str) -> str:
     first = sentences[1] if len(sentences) > 1 and len(sentences[0].split()) <= 2 else sentences[0]
     if len(first) <= _TITLE_MAX:
         return first
-    return first[: first.rfind(" ", 0, _TITLE_MAX)].rstrip(",;:") + " …"
+    cut = first.rfind(" ", 0, _TITLE_MAX)
+    return first[: cut if cut > 0 else _TITLE_MAX].rstrip(",;:") + " …"
 
 
 def read_article(path: Path) -> Article:

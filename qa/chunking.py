@@ -69,7 +69,7 @@ def _is_abbreviation_or_ordinal(text: str, begin: int, dot: int) -> bool:
         return False
     word = re.search(r"[\w.]*$", text[begin:dot]).group()
     last = word.rsplit(".", 1)[-1]
-    if last.lower() in _ABBREVIATIONS or "." in word:  # "bzw.", "z.B.", "u.a."
+    if last.lower() in _ABBREVIATIONS or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", word):  # "bzw.", "z.B."
         return True
     if last.isdigit() and len(last) <= 2:  # "am 7. Dezember", "10. und 12. Januar"
         return True

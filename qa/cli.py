@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from qa.config import MODES
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a failure below us (disk full, server gone): one line, not a traceback
+        print(f"error: {type(exc).__name__}: {exc} (run with QA_DEBUG=1 for the traceback)", file=sys.stderr)
+        if os.environ.get("QA_DEBUG"):
+            raise
+        return 1
     except KeyboardInterrupt:
         print("interrupted; run the same command again to finish", file=sys.stderr)
         return 130

@@ -205,8 +205,12 @@ def ensure_e5_model(cache_dir: Path) -> Path:
     try:
         _convert(source, staging)
         if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(staging, folder)
+        except OSError:
+            if not _check_cache(folder):  # another process converting at the same time got there first
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder

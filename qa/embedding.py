@@ -36,7 +36,11 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         if self.model_name == MODEL_NAME:
-            source = str(ensure_e5_model(self.cache_dir))
+            try:
+                source = str(ensure_e5_model(self.cache_dir))
+            except OSError as exc:
+                raise ModelError(f"cannot prepare the embedding model in {self.cache_dir} ({exc}); "
+                                 "set QA_CACHE_DIR to a writable folder") from exc
         else:
             source = str(Path(self.model_name).expanduser()) if Path(self.model_name).expanduser().exists() \
                 else self.model_name

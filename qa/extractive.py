@@ -9,6 +9,7 @@ of fact asked for (a number, a time, a date, a name). When no sentence scores hi
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,11 +68,13 @@ class ExtractiveAnswerer:
     def __init__(self, store: ChunkStore, *, abstain_below: dict[str, float] | None = None) -> None:
         self.store = store
         self.abstain_below = abstain_below or ABSTAIN_BELOW
-        self._stem = _stemmer().stemWords
+        self._stemmer = _stemmer()
+        self._stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
 
     def terms(self, text: str) -> set[str]:
         words = [w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in _STOPWORDS]
-        return set(self._stem(words))
+        with self._stem_lock:
+            return set(self._stemmer.stemWords(words))
 
     def rank_sentences(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
         """Every sentence of the passages, scored for ``question``, best first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
@@ -19,9 +20,11 @@ from qa.store import ChunkStore
 class Pipeline:
     """Holds the embedder and the store; models and clients load on first use, not here."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         quiet_model_logs()
         self.settings = settings
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder  # a model already loaded elsewhere (tests, benchmarks)
         self._ingest_lock = threading.Lock()
         self._indexed = False
 
@@ -58,7 +61,7 @@ class Pipeline:
 
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
         with self._ingest_lock:
-            report = ingest_paths(paths or [self.settings.seeds_dir], self.store, self.embedder, self.settings,
+            report = ingest_paths([self.settings.seeds_dir] if paths is None else paths, self.store, self.embedder, self.settings,
                                   progress=progress)
         if report.changed and "retriever" in self.__dict__:
             self.retriever.invalidate()
@@ -75,7 +78,8 @@ class Pipeline:
         self._indexed = True
 
 
-_pipelines: dict[Settings, Pipeline] = {}
+_pipelines: OrderedDict[Settings, Pipeline] = OrderedDict()
+_MAX_PIPELINES = 4  # each holds a Chroma client and a BM25 index
 _embedders: dict[tuple, Embedder] = {}
 _lock = threading.Lock()
 
@@ -96,4 +100,7 @@ def pipeline_for(settings: Settings | None = None) -> Pipeline:
     with _lock:
         if settings not in _pipelines:
             _pipelines[settings] = Pipeline(settings)
+            while len(_pipelines) > _MAX_PIPELINES:
+                _pipelines.popitem(last=False)
+        _pipelines.move_to_end(settings)
         return _pipelines[settings]

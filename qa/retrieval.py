@@ -69,13 +69,18 @@ class Retriever:
 
         from qa.store import node_to_chunk
 
-        return [(node_to_chunk(hit.node), float(hit.score)) for hit in retriever.retrieve(QueryBundle(question))
-                if hit.score > 0]
+        with self._lock:  # the BM25 retriever's stemmer is not safe to share between threads
+            hits = retriever.retrieve(QueryBundle(question))
+        return [(node_to_chunk(hit.node), float(hit.score)) for hit in hits if hit.score > 0]
 
     def _bm25_retriever(self):
-        """The BM25 index over every chunk; rebuilt when the index has changed size since it was built."""
+        """The BM25 index over every chunk; rebuilt when the index has changed size since it was built.
+
+        An ingest through the same pipeline also calls ``invalidate``; an edit by another process that
+        keeps the chunk count is only seen after a restart.
+        """
+        size = self.store.count()
         with self._lock:
-            size = self.store.count()
             if size != self._bm25_size:
                 self._bm25 = _build_bm25(self.store, self.candidates) if size else None
                 self._bm25_size = size

@@ -65,6 +65,8 @@ class ChunkStore:
         self._collection = None
         self._vector_store = None
         self._sentences = None
+        self._client = None
+        self._batch = None
 
     @property
     def location(self) -> str:
@@ -94,6 +96,7 @@ class ChunkStore:
                     if s.server_mode else "is the folder writable and not used by another Chroma version?")
             raise QAError(f"cannot open the index at {self.location}: {exc} ({hint})") from exc
         self._sentences = sentences
+        self._client = client
         self._collection = collection
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
 
@@ -119,10 +122,11 @@ class ChunkStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def _pages(self, include: list[str]):
+    def _pages(self, include: list[str], collection=None):
+        collection = collection or self.collection
         offset = 0
         while True:
-            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            page = collection.get(include=include, limit=_PAGE, offset=offset)
             if not page["ids"]:
                 return
             yield page
@@ -152,12 +156,14 @@ class ChunkStore:
         self.remove([item.article_id for item in batch])
         sentences = [(item.article_id, span, vector) for item in batch
                      for span, vector in zip(item.sentences, item.sentence_vectors, strict=True)]
-        if sentences:
+        step = self._max_batch()
+        for at in range(0, len(sentences), step):
+            part = sentences[at:at + step]
             self.sentence_collection.add(
-                ids=[f"{a}@{start}" for a, (start, _, _), _ in sentences],
-                embeddings=[v for _, _, v in sentences],
-                documents=[text for _, (_, _, text), _ in sentences],
-                metadatas=[{"article": a, "start": start, "end": end} for a, (start, end, _), _ in sentences])
+                ids=[f"{a}@{start}" for a, (start, _, _), _ in part],
+                embeddings=[v for _, _, v in part],
+                documents=[text for _, (_, _, text), _ in part],
+                metadatas=[{"article": a, "start": start, "end": end} for a, (start, end, _), _ in part])
         nodes = []
         for item in batch:
             for chunk, vector in zip(item.chunks, item.chunk_vectors, strict=True):
@@ -169,12 +175,23 @@ class ChunkStore:
                     # BM25 reads the title with the text; the bookkeeping stays out of both.
                     excluded_embed_metadata_keys=_BOOKKEEPING, excluded_llm_metadata_keys=_BOOKKEEPING,
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)}))
-        if nodes:
-            self.vector_store.add(nodes)
+        for at in range(0, len(nodes), step):
+            self.vector_store.add(nodes[at:at + step])
+
+    def _max_batch(self) -> int:
+        """Chroma refuses larger adds (the limit comes from its SQLite build or the server)."""
+        if self._batch is None:
+            self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
+        return self._batch
+
+    def sentence_articles(self) -> set[str]:
+        """Articles that have sentences stored: after a crash these can outnumber those with chunks."""
+        return {m["article"] for page in self._pages(["metadatas"], self.sentence_collection)
+                for m in page["metadatas"]}
 
     def remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
-            self.collection.delete(where={"document_id": {"$in": list(article_ids)}})
+            self.collection.delete(where={"article": {"$in": list(article_ids)}})
             self.sentence_collection.delete(where={"article": {"$in": list(article_ids)}})
 
     def sentence_vectors(self, article_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:

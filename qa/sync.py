@@ -47,7 +47,7 @@ class IngestReport:
 
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
-    recipe = f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}|chunker-1|sentences-1"
+    recipe = f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}|parser-1|chunker-1|sentences-1"
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 
@@ -57,7 +57,7 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
     states = store.article_states()
     wanted = {a.id for a in articles}
     kept = {p.path.name for p in skipped}  # unreadable now, but not gone: losing their chunks helps nobody
-    gone = sorted(set(states) - wanted - kept)
+    gone = sorted((set(states) | store.sentence_articles()) - wanted - kept)
     store.remove(gone)
 
     todo: list[tuple[Article, str, list[Chunk]]] = []
@@ -105,6 +105,8 @@ def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embed
                  progress: bool | None = None) -> IngestReport:
     """Read the articles under ``paths`` (a missing path raises before the index is touched), then sync."""
     paths = list(paths)
+    if not paths:
+        raise ArticleError("no paths given; name the files or folders of articles to index")
     articles, problems = read_articles(paths)
     if not articles and not problems:
         raise ArticleError(f"no .txt articles found in {', '.join(map(str, paths))}; the index was left as it was")

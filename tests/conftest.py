@@ -74,7 +74,7 @@ def chroma_server(tmp_path_factory):
         proc.wait(10)
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.server)])
 def settings(request, tmp_path) -> Settings:
     """Settings for a fresh, empty index: embedded in tmp_path, or a new collection on the Chroma server."""
     base = Settings.from_env().with_(index_dir=tmp_path / "index", seeds_dir=SEEDS)

@@ -40,6 +40,12 @@ def test_an_advertisement_marker_is_dropped():
     assert "„eine Struktur zu schaffen" in article.text and "70.000 Soldaten" in article.text
 
 
+def test_a_long_first_sentence_makes_a_short_title():
+    article = parse_article(Path("x.txt"), (" date 2021-12 " + "Donaudampfschifffahrtsgesellschaft" * 5 + " sagt etwas. "
+                                            "Ein zweiter Satz folgt hier.").encode())
+    assert len(article.title) <= 92 and article.title.endswith("…")
+
+
 def test_windows_line_ends_bom_and_spacing_are_normalised():
     data = "\ufeff date 2022-03 Große Überschrift\r\n\r\nDer Bürgermeister  sagte:\r\n„Das ist gut.“\r\n".encode()
     article = parse_article(Path("x.txt"), data)

@@ -37,8 +37,7 @@ def pipeline(tmp_path_factory, embedder):
     from tests.conftest import SEEDS
 
     settings = Settings.from_env({}).with_(index_dir=tmp_path_factory.mktemp("ask-index"), seeds_dir=SEEDS)
-    pipe = Pipeline(settings)
-    pipe.__dict__["embedder"] = embedder  # share the session's loaded model
+    pipe = Pipeline(settings, embedder)  # share the session's loaded model
     pipe.ingest(progress=False)
     return pipe
 
@@ -155,8 +154,7 @@ def test_ask_works_against_a_chroma_server(chroma_server, embedder, tmp_path):
     from qa.config import Settings
 
     host, port = chroma_server
-    pipe = Pipeline(Settings.from_env().with_(chroma_host=host, chroma_port=port, collection="ask-server"))
-    pipe.__dict__["embedder"] = embedder
+    pipe = Pipeline(Settings.from_env().with_(chroma_host=host, chroma_port=port, collection="ask-server"), embedder)
     answer = pipe.ask("Wie heißt der Sprecher des Kremls?")
     assert "Peskow" in answer.text and answer.citations
 

@@ -32,6 +32,11 @@ def test_german_numbers_times_ordinals_and_abbreviations_do_not_end_sentences():
     ]
 
 
+def test_a_sentence_may_end_with_a_number_but_not_with_an_ordinal():
+    assert _sentences("Die Zahl stieg auf 120.000. Moskau bestreitet das. Am 7. Dezember sprachen sie.") == [
+        "Die Zahl stieg auf 120.000.", "Moskau bestreitet das.", "Am 7. Dezember sprachen sie."]
+
+
 def test_a_blank_line_always_ends_a_sentence():
     assert _sentences("Erklärte Peskow:\n\n„Es gibt viele Themen.“") == ["Erklärte Peskow:", "„Es gibt viele Themen.“"]
 

@@ -88,3 +88,17 @@ def test_the_conversion_is_cached_and_reused(embedder):
     stamp = (folder / "model.safetensors").stat().st_mtime
     assert ensure_e5_model(embedder.cache_dir) == folder
     assert (folder / "model.safetensors").stat().st_mtime == stamp
+
+
+def test_a_fresh_conversion_loads_and_embeds_like_the_cached_one(tmp_path, embedder):
+    """The conversion itself, into an empty folder, as on a new machine."""
+    from sentence_transformers import SentenceTransformer
+
+    from qa.e5model import ensure_e5_model
+
+    folder = ensure_e5_model(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multilingual-e5-small"]  # no staging left behind
+    fresh = SentenceTransformer(str(folder), device="cpu")
+    text = "Mehr als 13.000 Menschen starben bisher in dem Konflikt."
+    assert float(fresh.encode_document([text], normalize_embeddings=True)[0]
+                 @ embedder.embed_passages([text])[0]) > 0.99999

@@ -111,6 +111,8 @@ def test_a_missing_or_empty_folder_is_an_error_and_the_index_is_kept(corpus, sto
     _sync(corpus, store, embedder, settings)
     with pytest.raises(ArticleError, match="does not exist"):
         _sync(tmp_path / "nirgendwo", store, embedder, settings)
+    with pytest.raises(ArticleError, match="no paths given"):
+        _sync([], store, embedder, settings)
     (tmp_path / "leer").mkdir()
     with pytest.raises(ArticleError, match="no .txt articles"):
         _sync(tmp_path / "leer", store, embedder, settings)

@@ -1,14 +1,15 @@
-"""Benchmark: ingest throughput and peak memory, and query-embedding latency.
+"""Benchmark: ingest throughput and peak memory, query-embedding latency, and warm ``ask`` latency.
 
 Measures, in one process with one embedding model loaded once:
   * model load time (``Embedder.warm_up``);
   * ingest of the seed articles, then of a generated corpus (default 2,000 articles made by varying the
     seeds), each into a fresh temporary index: articles, chunks, seconds, chunks/s, peak RSS while
     ingesting (VmRSS sampled every 0.2 s) and the process's peak RSS so far (ru_maxrss), plus the time of
-    a second, no-op ingest of the same files;
+    a second, no-op ingest of the same files, and the latency of a warm extractive ``ask`` on that index
+    over the questions of eval/questions.jsonl, three rounds (p50, p95);
   * latency of ``Embedder.embed_query`` for 100 German questions, one at a time (p50, p95).
 
-Run it with ``make bench``, or ``python bench/ingest_bench.py [--articles 2000] [--skip-large]
+Run it with ``make bench``, or ``python bench/bench.py [--articles 2000] [--skip-large]
 [--out bench/results.md]``. It prints a Markdown report and writes it to ``--out``.
 """
 
@@ -155,10 +156,30 @@ def measure_ingest(label: str, paths: list[Path], embedder: Embedder, settings: 
         start = time.perf_counter()
         again = ingest_paths(paths, store, embedder, s, progress=False)
         noop = time.perf_counter() - start
-    return {"corpus": label, "articles": report.added + report.updated + report.unchanged,
+        ask_p50, ask_p95 = ask_latency(s, embedder)
+    return {"ask_p50": ask_p50, "ask_p95": ask_p95, "corpus": label, "articles": report.added + report.updated + report.unchanged,
             "chunks": report.chunks, "seconds": seconds, "chunks_s": report.chunks / seconds, "noop": noop,
             "noop_changed": again.changed, "rss_before": before / 1024, "rss_peak": rss["kib"] / 1024,
             "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def ask_latency(settings: Settings, embedder: Embedder, rounds: int = 3) -> tuple[float, float]:
+    """p50 and p95 in ms of a warm ``ask`` in extractive mode over the eval questions, ``rounds`` times each."""
+    import numpy as np
+
+    from eval.dataset import load_pairs
+    from qa.pipeline import Pipeline
+
+    pipeline = Pipeline(settings, embedder)
+    questions = [p.question for p in load_pairs()]
+    pipeline.ask(questions[0], mode="extractive")  # warm: builds BM25 once
+    times = []
+    for _ in range(rounds):
+        for question in questions:
+            start = time.perf_counter()
+            pipeline.ask(question, mode="extractive")
+            times.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
 def query_latency(embedder: Embedder, n: int = N_QUERIES) -> tuple[float, float]:
@@ -191,11 +212,13 @@ def report(env: list[str], rows: list[dict], latency: tuple[float, float], n_que
     """The whole result as Markdown."""
     lines = ["# Ingest and query benchmark", "", *env, "", "## Ingest", "",
              "| Corpus | Articles | Chunks | Ingest s | Chunks/s | No-op re-ingest s | RSS before MiB "
-             "| Peak RSS during ingest MiB | ru_maxrss MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| Peak RSS during ingest MiB | ru_maxrss MiB | warm ask p50 ms | warm ask p95 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         noop = f"{r['noop']:.2f}" + (" (changed the index!)" if r["noop_changed"] else "")
         lines.append(f"| {r['corpus']} | {r['articles']} | {r['chunks']} | {r['seconds']:.2f} | {r['chunks_s']:.1f} "
-                     f"| {noop} | {r['rss_before']:.0f} | {r['rss_peak']:.0f} | {r['maxrss']:.0f} |")
+                     f"| {noop} | {r['rss_before']:.0f} | {r['rss_peak']:.0f} | {r['maxrss']:.0f} "
+                     f"| {r['ask_p50']:.1f} | {r['ask_p95']:.1f} |")
     lines += ["", "## Query embedding", "", "| Queries | p50 ms | p95 ms |", "|---:|---:|---:|",
               f"| {n_queries} | {latency[0]:.1f} | {latency[1]:.1f} |", ""]
     return "\n".join(lines)
