@@ -8,6 +8,7 @@ of fact asked for (a number, a time, a date, a name). When no sentence scores hi
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from qa.retrieval import TOKEN_PATTERN, Passage
 from qa.store import ChunkStore
 
 # Weights and threshold calibrated on eval/questions.jsonl (see eval/compare_retrieval.py --calibrate).
-W_LEXICAL, W_TYPE, W_RANK = 0.10, 0.03, 0.02
+W_LEXICAL, W_TYPE, W_RANK = 0.15, 0.03, 0.02
 # English questions share no words with German text, so their best scores run lower.
 ABSTAIN_BELOW = {"de": 0.88, "en": 0.85}
 
@@ -59,6 +60,7 @@ class _Candidate:
     vector: np.ndarray
     rank: int                    # of the best passage it stands in
     places: list                 # (passage rank, chunk) for every passage chunk that holds this sentence
+    previous: np.ndarray | None  # the sentence before it: "dort", "er", "das" point back to it
     score: float = 0.0
 
 
@@ -82,19 +84,29 @@ class ExtractiveAnswerer:
         groups: dict[str, _Candidate] = {}
         for rank, passage in enumerate(passages):
             for chunk in passage.chunks:
+                previous = None
                 for start, end, text, vector in sentences.get(chunk.article_id, []):
                     if not (chunk.start <= start and end <= chunk.end):
                         continue
                     key = " ".join(re.findall(r"\w+", text.lower()))
-                    cand = groups.setdefault(key, _Candidate(text, vector, rank, []))
+                    cand = groups.setdefault(key, _Candidate(text, vector, rank, [], previous))
                     cand.places.append((rank, chunk))
+                    previous = vector
         wanted = self.terms(question)
         types = [answer for asked, answer in _ANSWER_TYPES if re.search(asked, question.lower())]
-        for cand in groups.values():
-            lexical = len(wanted & self.terms(cand.text)) / len(wanted) if wanted else 0.0
+        terms = {key: self.terms(cand.text) for key, cand in groups.items()}
+        # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
+        # more than "Russland", which every candidate mentions.
+        weight = {t: math.log(1 + len(groups) / (1 + sum(t in ts for ts in terms.values()))) for t in wanted}
+        total = sum(weight.values())
+        for key, cand in groups.items():
+            lexical = sum(weight[t] for t in wanted & terms[key]) / total if total else 0.0
             typed = all(re.search(t, cand.text) for t in types) if types else False
-            cand.score = (float(query_vector @ cand.vector) + W_LEXICAL * lexical + W_TYPE * typed
-                          + W_RANK / (cand.rank + 1))
+            own = float(query_vector @ cand.vector)
+            # A sentence may borrow relevance from the one before it ("Moskau hat dort 70.000 Soldaten
+            # zusammengezogen" after a sentence about the border), never lose its own.
+            context = own if cand.previous is None else (own + float(query_vector @ cand.previous)) / 2
+            cand.score = (max(own, context) + W_LEXICAL * lexical + W_TYPE * typed + W_RANK / (cand.rank + 1))
         return sorted(groups.values(), key=lambda c: -c.score)
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str) -> Answer:
