@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 
@@ -30,5 +31,5 @@ class Answer:
         """The answer and its cited passages as plain text, for the terminal."""
         lines = [self.text]
         for c in self.citations:
-            lines += ["", f"[{c.number}] {c.title} ({c.date}, {c.article})", f"    {c.text}"]
+            lines += ["", f"[{c.number}] {c.title} ({c.date}, {c.article})", textwrap.indent(c.text, "    ")]
         return "\n".join(lines)
