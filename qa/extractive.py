@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.answer import Answer, Citation
 from qa.prompts import load_prompt
-from qa.retrieval import TOKEN_PATTERN, Passage
+from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
 
 # Weights and threshold calibrated on eval/questions.jsonl (see eval/compare_retrieval.py --calibrate).
@@ -48,12 +48,6 @@ _ANSWER_TYPES = [
 ]
 
 
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("german")
-
-
 @dataclass
 class _Candidate:
     text: str
@@ -70,7 +64,7 @@ class ExtractiveAnswerer:
     def __init__(self, store: ChunkStore, *, abstain_below: dict[str, float] | None = None) -> None:
         self.store = store
         self.abstain_below = abstain_below or ABSTAIN_BELOW
-        self._stemmer = _stemmer()
+        self._stemmer = german_stemmer()
         self._stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
 
     def terms(self, text: str) -> set[str]:

@@ -61,8 +61,8 @@ class Pipeline:
 
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
         with self._ingest_lock:
-            report = ingest_paths([self.settings.seeds_dir] if paths is None else paths, self.store, self.embedder, self.settings,
-                                  progress=progress)
+            paths = [self.settings.seeds_dir] if paths is None else paths
+            report = ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress)
         if report.changed and "retriever" in self.__dict__:
             self.retriever.invalidate()
         return report

@@ -14,7 +14,7 @@ import numpy as np
 
 from qa.chunking import Chunk
 from qa.embedding import Embedder
-from qa.store import ChunkStore
+from qa.store import ChunkStore, node_to_chunk
 
 METHODS = ("hybrid", "dense", "bm25")
 RRF_K = 60               # reciprocal rank fusion constant (Cormack et al. 2009)
@@ -67,8 +67,6 @@ class Retriever:
             return []
         from llama_index.core.schema import QueryBundle
 
-        from qa.store import node_to_chunk
-
         with self._lock:  # the BM25 retriever's stemmer is not safe to share between threads
             hits = retriever.retrieve(QueryBundle(question))
         return [(node_to_chunk(hit.node), float(hit.score)) for hit in hits if hit.score > 0]
@@ -91,17 +89,23 @@ class Retriever:
             self._bm25_size = -1
 
 
+def german_stemmer():
+    """A Snowball German stemmer (PyStemmer); not thread-safe, so each user holds its own and a lock."""
+    import Stemmer
+
+    return Stemmer.Stemmer("german")
+
+
 def _build_bm25(store: ChunkStore, top_k: int):
     import logging
 
-    import Stemmer
     from llama_index.retrievers.bm25 import BM25Retriever
 
     nodes = store.all_nodes()
     logging.getLogger("llama_index.retrievers.bm25.base").setLevel(logging.ERROR)  # "top_k > corpus" chatter
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG
     return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(top_k, len(nodes)),
-                                       stemmer=Stemmer.Stemmer("german"), language="de",
+                                       stemmer=german_stemmer(), language="de",
                                        token_pattern=TOKEN_PATTERN)
 
 

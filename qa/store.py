@@ -208,8 +208,7 @@ class ChunkStore:
         return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
     def all_chunks(self) -> list[Chunk]:
-        return [_chunk(cid, doc, meta) for page in self._pages(["documents", "metadatas"])
-                for cid, doc, meta in zip(page["ids"], page["documents"], page["metadatas"])]
+        return [node_to_chunk(node) for node in self.all_nodes()]
 
     def all_nodes(self) -> list:
         """Every chunk as the llama-index node it was written as (for BM25 over the same texts)."""

@@ -47,7 +47,8 @@ class IngestReport:
 
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
-    recipe = f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}|parser-1|chunker-1|sentences-1"
+    recipe = (f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}"
+              "|parser-1|chunker-1|sentences-1")
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 
@@ -84,12 +85,14 @@ def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: bool
     show = sys.stderr.isatty() if progress is None else progress
     with tqdm(total=total, unit="chunk", desc="Indexing", disable=not show or total < 50) as bar:
         batch: list[tuple[Article, str, list[Chunk]]] = []
+        size = 0
         for i, item in enumerate(todo):
             batch.append(item)
-            if i == len(todo) - 1 or sum(len(c) for _, _, c in batch) >= _WRITE_BATCH_CHUNKS:
+            size += len(item[2])
+            if i == len(todo) - 1 or size >= _WRITE_BATCH_CHUNKS:
                 store.write_many(_vectors_for(batch, embedder))
-                bar.update(sum(len(c) for _, _, c in batch))
-                batch = []
+                bar.update(size)
+                batch, size = [], 0
 
 
 def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
