@@ -5,13 +5,22 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 Q      ?= Wie viele Soldaten hat Russland an der Grenze zusammengezogen?
+# llama-cpp-python is source-only on PyPI. It is compiled once (about 4 minutes on 2 cores) for this CPU
+# into a wheel kept in the cache folder, and installed from there. AMX is left out: llama.cpp's AMX
+# kernels crash (SIGSEGV) on virtual machines that report AMX but do not grant it, as ours do.
+LLAMA_CPP := llama-cpp-python==0.3.36
+WHEELS    := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/qa-news/wheels
+NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-llm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	ls $(WHEELS)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) CMAKE_ARGS="-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'" \
+	  $(BIN)/python -m pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) $(LLAMA_CPP)
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELS) -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +34,9 @@ test: install
 
 bench: install
 	$(BIN)/python bench/bench.py
+
+bench-llm: install
+	$(BIN)/python bench/bench_llm.py
 
 clean:
 	rm -rf $(VENV) .index

@@ -26,6 +26,8 @@ class Answer:
     abstained: bool = False
     answerer: str = "extractive"   # which answerer produced the text
     question: str = ""             # the question as answered (after cleaning, or condensing in a chat)
+    generated: str = ""            # what the language model wrote, before verification (LLM mode)
+    fallback_reason: str = ""      # why the generated answer was replaced by the extractive one
 
     def format(self) -> str:
         """The answer and its cited passages as plain text, for the terminal."""

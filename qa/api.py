@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from qa.answer import Answer
 from qa.config import Settings
@@ -25,13 +25,26 @@ def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]
         settings: Settings | None = None) -> Answer:
     """Answer ``question`` from the indexed articles, citing the German passages it rests on.
 
+    ``history``: the conversation so far as (question, answer) pairs; a follow-up question is rewritten
+    into a standalone one (by the language model) before retrieval.
+
     >>> ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?").text
     """
-    from qa.errors import QuestionError
     from qa.pipeline import pipeline_for
 
-    if history:
-        # Follow-up questions need the condensing step of the chat answerer; answering without the
-        # conversation would silently answer a different question.
-        raise QuestionError("follow-up questions (history=...) are not supported yet; ask a standalone question")
-    return pipeline_for(settings).ask(question, mode=mode)
+    return pipeline_for(settings).ask(question, mode=mode, history=history)
+
+
+def ask_stream(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,
+               settings: Settings | None = None) -> Iterator[str | Answer]:
+    """Like ``ask``, but yields the answer's text as it is generated, then the final, verified ``Answer``.
+
+    The final text can differ from what streamed: markers are renumbered, and an answer that fails the
+    check against its citations is replaced by the extractive one (``Answer.answerer`` says which).
+
+    >>> for item in ask_stream("Wann soll das Telefonat stattfinden?", mode="llm"):
+    ...     print(item if isinstance(item, str) else item.format())
+    """
+    from qa.pipeline import pipeline_for
+
+    return pipeline_for(settings).ask_stream(question, mode=mode, history=history)

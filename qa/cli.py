@@ -21,11 +21,50 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(args: argparse.Namespace) -> int:
-    from qa.api import ask
+def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
+    """Stream the generated text to a terminal's stderr as it comes; print the verified answer to stdout."""
+    from qa.answer import Answer
+    from qa.api import ask_stream
 
-    print(ask(args.question, mode=args.mode).format())
+    live = sys.stderr.isatty() and (mode or os.environ.get("QA_MODE")) == "llm"
+    answer = None
+    for item in ask_stream(question, mode=mode, history=history):
+        if isinstance(item, Answer):
+            answer = item
+        elif live:
+            print(item, end="", file=sys.stderr, flush=True)
+    if live:
+        print("\n", file=sys.stderr)
+    print(answer.format())
+    if answer.fallback_reason:
+        print(f"\n(the generated answer was replaced by the extractive one: {answer.fallback_reason})",
+              file=sys.stderr)
+    return answer
+
+
+def _ask(args: argparse.Namespace) -> int:
+    _answer(args.question, args.mode, [])
     return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    """Questions from stdin, one per line; each may follow up on the ones before."""
+    history: list[tuple[str, str]] = []
+    prompt = "Frage> " if sys.stdin.isatty() else ""
+    while True:
+        try:
+            question = input(prompt)
+        except EOFError:
+            return 0
+        if not question.strip():
+            continue
+        try:
+            answer = _answer(question, args.mode, history)
+        except QAError as exc:  # a bad question ends nothing: say why and take the next one
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        history.append((question, answer.text))
+        print()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help='the question, e.g. "Wie viele Soldaten hat Russland zusammengezogen?"')
     p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")
     p.set_defaults(run=_ask)
+    p = sub.add_parser("chat", help="a conversation: questions from the keyboard, follow-ups understood")
+    p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")
+    p.set_defaults(run=_chat)
     return parser
 
 

@@ -14,7 +14,7 @@ from typing import Mapping
 from qa.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MODES = ("extractive",)
+MODES = ("extractive", "llm")
 
 
 def _default_cache_dir() -> Path:
@@ -39,6 +39,14 @@ class Settings:
     top_k: int = 5
     mode: str = "extractive"
     max_question_chars: int = 2000
+    llm_model_path: Path | None = None   # a GGUF file; default: the bundled Qwen2.5-Coder-1.5B, assembled in cache_dir
+    llm_url: str | None = None           # an OpenAI-compatible server (…/v1) to use instead of the local model
+    llm_model: str | None = None         # the model name the server knows; needed with llm_url
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_threads: int = 0                 # 0: every core this process may use
+    llm_context: int = 4096              # tokens
+    llm_max_tokens: int = 160            # an answer is one or two sentences
+    llm_passages: int = 3                # passages sent to the model, trimmed to their relevant sentences
 
     def __post_init__(self) -> None:
         _positive("QA_EMBED_BATCH", self.embed_batch)
@@ -50,6 +58,20 @@ class Settings:
         if not 0 <= self.chunk_min_chars <= self.chunk_chars:
             raise ConfigError(f"QA_CHUNK_MIN_CHARS must be between 0 and QA_CHUNK_CHARS ({self.chunk_chars}), "
                               f"got {self.chunk_min_chars}")
+        if self.llm_threads < 0:
+            raise ConfigError(f"QA_LLM_THREADS must be 0 (every core) or more, got {self.llm_threads}")
+        if not 1024 <= self.llm_context <= 32768:
+            raise ConfigError(f"QA_LLM_CONTEXT must be between 1024 and 32768 tokens, got {self.llm_context}")
+        if not 16 <= self.llm_max_tokens <= 2048:
+            raise ConfigError(f"QA_LLM_MAX_TOKENS must be between 16 and 2048, got {self.llm_max_tokens}")
+        if not 1 <= self.llm_passages <= 10:
+            raise ConfigError(f"QA_LLM_PASSAGES must be between 1 and 10, got {self.llm_passages}")
+        if self.llm_url is not None:
+            if not self.llm_url.startswith(("http://", "https://")):
+                raise ConfigError(f"QA_LLM_URL must start with http:// or https://, got {self.llm_url!r}")
+            if not self.llm_model:
+                raise ConfigError("QA_LLM_URL is set but QA_LLM_MODEL is not; name the model the server serves, "
+                                  "e.g. QA_LLM_MODEL=qwen2.5:1.5b")
         if self.mode not in MODES:
             raise ConfigError(f"QA_MODE must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.chroma_port is not None and not 1 <= self.chroma_port <= 65535:

@@ -25,7 +25,7 @@ W_LEXICAL, W_TYPE, W_RANK = 0.15, 0.03, 0.02
 # English questions share no words with German text, so their best scores run lower.
 ABSTAIN_BELOW = {"de": 0.88, "en": 0.85}
 
-_STOPWORDS = set("""
+STOPWORDS = set("""
     a about according am an and are as at be between by did do does for from has have how in is it many much
     of on or the to was were what when where which who whom why with year time
     aber als am an auch auf aus bei bis da das dass dem den der des die dies diese dieser doch ein eine einem
@@ -58,6 +58,16 @@ class _Candidate:
     score: float = 0.0
 
 
+def asked_kinds(question: str) -> list[str]:
+    """Patterns of what an answer to ``question`` must hold: a number for "wie viele", a time for "um wie viel Uhr"."""
+    return [answer for asked, answer in _ANSWER_TYPES if re.search(asked, question.lower())]
+
+
+def sentence_key(text: str) -> str:
+    """The same sentence in two articles (agency copy) gets the same key, whatever its spacing."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 class ExtractiveAnswerer:
     """``answer(question, query_vector, passages, language)`` -> an ``Answer`` citing one sentence's passages."""
 
@@ -67,14 +77,23 @@ class ExtractiveAnswerer:
         self._stemmer = german_stemmer()
         self._stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
 
+    def stem(self, words: list[str]) -> list[str]:
+        with self._stem_lock:
+            return self._stemmer.stemWords(words)
+
     def terms(self, text: str) -> set[str]:
-        words = [w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in _STOPWORDS]
+        words = [w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]
         with self._stem_lock:
             return set(self._stemmer.stemWords(words))
 
-    def rank_sentences(self, question: str, query_vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
-        """Every sentence of the passages, scored for ``question``, best first."""
-        sentences = self.store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
+    def rank_sentences(self, question: str, query_vector: np.ndarray, passages: list[Passage],
+                       sentences: dict | None = None) -> list[_Candidate]:
+        """Every sentence of the passages, scored for ``question``, best first.
+
+        ``sentences``: the passages' articles' stored sentences, when the caller has fetched them already.
+        """
+        if sentences is None:
+            sentences = self.store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
         groups: dict[str, _Candidate] = {}
         for rank, passage in enumerate(passages):
             for chunk in passage.chunks:
@@ -82,12 +101,12 @@ class ExtractiveAnswerer:
                 for start, end, text, vector in sentences.get(chunk.article_id, []):
                     if not (chunk.start <= start and end <= chunk.end):
                         continue
-                    key = " ".join(re.findall(r"\w+", text.lower()))
+                    key = sentence_key(text)
                     cand = groups.setdefault(key, _Candidate(text, vector, rank, [], previous))
                     cand.places.append((rank, chunk))
                     previous = vector
         wanted = self.terms(question)
-        types = [answer for asked, answer in _ANSWER_TYPES if re.search(asked, question.lower())]
+        types = asked_kinds(question)
         terms = {key: self.terms(cand.text) for key, cand in groups.items()}
         # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
         # more than "Russland", which every candidate mentions.
@@ -103,9 +122,15 @@ class ExtractiveAnswerer:
             cand.score = (max(own, context) + W_LEXICAL * lexical + W_TYPE * typed + W_RANK / (cand.rank + 1))
         return sorted(groups.values(), key=lambda c: -c.score)
 
-    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str) -> Answer:
-        ranked = self.rank_sentences(question, query_vector, passages)
-        if not ranked or ranked[0].score < self.abstain_below.get(language, self.abstain_below["de"]):
+    def confident(self, ranked: list[_Candidate], language: str) -> bool:
+        """Whether the best sentence scores high enough to answer rather than abstain."""
+        return bool(ranked) and ranked[0].score >= self.abstain_below.get(language, self.abstain_below["de"])
+
+    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
+               ranked: list[_Candidate] | None = None) -> Answer:
+        if ranked is None:
+            ranked = self.rank_sentences(question, query_vector, passages)
+        if not self.confident(ranked, language):
             return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="extractive",
                           question=question)
         best = ranked[0]

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from qa.answer import Answer
 from qa.config import MODES, Settings
@@ -20,11 +20,13 @@ from qa.store import ChunkStore
 class Pipeline:
     """Holds the embedder and the store; models and clients load on first use, not here."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm=None) -> None:
         quiet_model_logs()
         self.settings = settings
         if embedder is not None:
             self.__dict__["embedder"] = embedder  # a model already loaded elsewhere (tests, benchmarks)
+        if llm is not None:
+            self.__dict__["llm"] = llm  # any object with the ``qa.llm.LLM`` methods
         self._ingest_lock = threading.Lock()
         self._indexed = False
 
@@ -48,16 +50,49 @@ class Pipeline:
 
         return ExtractiveAnswerer(self.store)
 
-    def ask(self, question: str, *, mode: str | None = None) -> Answer:
+    @cached_property
+    def llm(self):
+        return _shared_llm(self.settings)
+
+    @cached_property
+    def llm_answerer(self):
+        from qa.llm_answer import LLMAnswerer
+        from qa.verify import Verifier
+
+        verifier = Verifier(self.embedder.embed_query, self.extractive.stem)
+        return LLMAnswerer(self.llm, self.extractive, verifier, max_passages=self.settings.llm_passages,
+                           max_tokens=self.settings.llm_max_tokens)
+
+    def ask(self, question: str, *, mode: str | None = None,
+            history: list[tuple[str, str]] | None = None) -> Answer:
         """Retrieve passages for ``question`` and answer it with the answerer of ``mode``."""
+        for item in self.ask_stream(question, mode=mode, history=history):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("ask_stream ended without an Answer")
+
+    def ask_stream(self, question: str, *, mode: str | None = None,
+                   history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
+        """Text as it is generated, then the final ``Answer`` (whose text may differ: it is verified)."""
+        from qa.chat import check_history, condense
+
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         question = clean_question(question, self.settings.max_question_chars)
+        turns = check_history(history)
         self.ensure_index()
+        if turns:
+            question = clean_question(condense(self.llm, question, turns), self.settings.max_question_chars)
+        language = language_of(question)
         vector = self.embedder.embed_query(question)
         passages = self.retriever.retrieve(question, vector)
-        return self.extractive.answer(question, vector, passages, language_of(question))
+        if mode == "llm":
+            yield from self.llm_answerer.stream(question, vector, passages, language)
+            return
+        answer = self.extractive.answer(question, vector, passages, language)
+        yield answer.text
+        yield answer
 
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
         with self._ingest_lock:
@@ -92,6 +127,29 @@ def _shared_embedder(settings: Settings) -> Embedder:
             _embedders[key] = Embedder(settings.embed_model, cache_dir=settings.cache_dir,
                                        batch_size=settings.embed_batch)
         return _embedders[key]
+
+
+_llms: dict[tuple, object] = {}
+
+
+def _shared_llm(settings: Settings):
+    """One language model per process and configuration: the local one holds 1.2 GB and a llama.cpp context."""
+    from qa.llm import LocalLLM, OpenAICompatibleLLM, available_threads
+
+    if settings.llm_url:
+        return OpenAICompatibleLLM(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key)
+    threads = settings.llm_threads or available_threads()
+    key = (settings.llm_model_path, settings.cache_dir, threads, settings.llm_context)
+    with _lock:
+        if key not in _llms:
+            if settings.llm_model_path:
+                path = settings.llm_model_path
+            else:
+                from qa.llm_model import ensure_llm_model
+
+                path = ensure_llm_model(settings.cache_dir)
+            _llms[key] = LocalLLM(path, threads=threads, context=settings.llm_context)
+        return _llms[key]
 
 
 def pipeline_for(settings: Settings | None = None) -> Pipeline:

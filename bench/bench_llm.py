@@ -1,0 +1,127 @@
+"""Benchmark of LLM mode: time to first token, time to the whole verified answer, and peak memory.
+
+For every question of eval/questions.jsonl, plus follow-ups that need condensing, one at a time on a warm
+model (the first load and the fixed prompt prefix are measured separately), it times ``ask_stream``:
+  * first token: from the call to the first piece of generated text (questions the model is asked);
+  * whole answer: from the call to the final, verified ``Answer`` (every question);
+  * p50 and p95 of each, and the process's peak RSS (ru_maxrss) at the end.
+Targets on 2 cores: first token under 3 s, whole answer under 10 s.
+
+Run it alone (anything else on the CPU slows the model tenfold): ``make bench-llm``, or
+``python bench/bench_llm.py [--rounds 1] [--out bench/llm_results.md]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import qa  # noqa: E402,F401  (sets the offline environment variables first)
+from eval.dataset import load_pairs  # noqa: E402
+from qa.answer import Answer  # noqa: E402
+from qa.config import Settings  # noqa: E402
+from qa.llm import available_threads  # noqa: E402
+from qa.llm_answer import fixed_prefix  # noqa: E402
+from qa.pipeline import Pipeline  # noqa: E402
+
+FOLLOW_UPS = [
+    ([("Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?",
+       "Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1].")], "Und wer hatte die Initiative dafür?"),
+    ([("Wie heißt der Sprecher des Kremls?", "Der Sprecher des Kremls heißt Dmitri Peskow [1].")],
+     "Was sagte er über das Gespräch um 23:30 Uhr?"),
+    ([("In welchem Jahr hat Russland die Krim annektiert?", "Russland hat die Krim 2014 annektiert [1].")],
+     "Und wer unterstützt die Separatisten?"),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def timed(pipeline: Pipeline, question: str, history=None) -> dict:
+    started = time.perf_counter()
+    first = None
+    pieces = 0
+    for item in pipeline.ask_stream(question, mode="llm", history=history):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            pieces += 1
+            first = first or time.perf_counter() - started
+    return {"question": question, "first": first, "total": time.perf_counter() - started, "answer": answer,
+            "pieces": pieces, "follow_up": bool(history)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1, help="times to ask each question")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "llm_results.md")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as index:
+        settings = Settings.from_env().with_(index_dir=Path(index), chroma_host=None, chroma_port=None)
+        pipeline = Pipeline(settings)
+        pipeline.ingest(progress=False)
+        pipeline.embedder.warm_up()
+        started = time.perf_counter()
+        pipeline.llm.warm_up()
+        load = time.perf_counter() - started
+        started = time.perf_counter()
+        pipeline.llm.warm_up(fixed_prefix())
+        prefix = time.perf_counter() - started
+        rows = []
+        for _ in range(args.rounds):
+            rows += [timed(pipeline, pair.question) for pair in load_pairs()]
+            rows += [timed(pipeline, question, history) for history, question in FOLLOW_UPS]
+            for row in rows[-3:]:
+                print(f"  follow-up → {row['answer'].question}", flush=True)
+
+    firsts = [r["first"] for r in rows if r["first"] is not None]
+    totals = [r["total"] for r in rows]
+    generated = [r["total"] for r in rows if r["first"] is not None]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [
+        f"# LLM benchmark ({datetime.now():%Y-%m-%d %H:%M})",
+        "",
+        f"Machine: {platform.machine()}, {available_threads()} cores available, Python {platform.python_version()}; "
+        f"model: {pipeline.llm.model_path.name if hasattr(pipeline.llm, 'model_path') else settings.llm_url}, "
+        f"{pipeline.llm.threads if hasattr(pipeline.llm, 'threads') else '?'} threads.",
+        f"Model load {load:.1f} s; fixed prompt prefix (rules and worked example) evaluated once in {prefix:.1f} s.",
+        "",
+        f"{len(rows)} questions ({len(load_pairs())} of eval/questions.jsonl and {len(FOLLOW_UPS)} follow-ups "
+        f"that are condensed first) × {args.rounds} round(s); {len(firsts)} reached the model, the rest "
+        "were declined before it (nothing in the passages scored close to the question).",
+        "",
+        "| measure | p50 | p95 | max | target |",
+        "|---|---:|---:|---:|---:|",
+        f"| time to first token | {percentile(firsts, .5):.2f} s | {percentile(firsts, .95):.2f} s | "
+        f"{max(firsts):.2f} s | < 3 s |",
+        f"| whole verified answer (questions the model answered) | {percentile(generated, .5):.2f} s | "
+        f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | < 10 s |",
+        f"| whole answer, every question | {percentile(totals, .5):.2f} s | {percentile(totals, .95):.2f} s | "
+        f"{max(totals):.2f} s | < 10 s |",
+        "",
+        f"Peak memory (ru_maxrss of the process: e5, Chroma, BM25 and the LLM): {peak:,.0f} MiB.",
+        f"Answers by the LLM: {sum(r['answer'].answerer == 'llm' for r in rows)}, replaced by the extractive "
+        f"answer after the check: {sum(bool(r['answer'].fallback_reason) for r in rows)}, "
+        f"declined: {sum(r['answer'].abstained for r in rows)}.",
+        f"Mean streamed pieces per generated answer: {statistics.mean(r['pieces'] for r in rows if r['pieces']):.0f}.",
+    ]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    args.out.write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Follow-up questions: the conversation so far and the new question become one standalone question.
+
+"Und wer hatte die Initiative dafür?" means nothing to a retriever; after a question about the phone call
+of 30 December it means "Wer hatte die Initiative für das Telefonat am 30. Dezember?". The language model
+rewrites it; its answer is used only when it looks like a question, never in place of one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from qa.errors import QuestionError
+from qa.extractive import STOPWORDS
+from qa.llm import LLM, Message
+from qa.prompts import load_prompt, render
+
+MAX_TURNS = 3            # the last turns are what a follow-up refers to
+MAX_ANSWER_CHARS = 300   # of each earlier answer, markers removed
+
+
+def check_history(history: object) -> list[tuple[str, str]]:
+    """``history`` as (question, answer) pairs; ``QuestionError`` naming what is wrong otherwise."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise QuestionError("history must be a list of (question, answer) pairs, "
+                            f"got {type(history).__name__}")
+    turns = []
+    for i, turn in enumerate(history):
+        if (not isinstance(turn, (tuple, list)) or len(turn) != 2
+                or not all(isinstance(part, str) for part in turn)):
+            raise QuestionError(f"history[{i}] must be a (question, answer) pair of texts, got {turn!r:.80}")
+        turns.append((turn[0], turn[1]))
+    return turns
+
+
+def condense_messages(question: str, history: list[tuple[str, str]]) -> list[Message]:
+    lines = []
+    for asked, answered in history[-MAX_TURNS:]:
+        answered = " ".join(re.sub(r"\[\d+\]", "", answered).split())
+        if len(answered) > MAX_ANSWER_CHARS:
+            answered = answered[:MAX_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
+        lines += [f"Frage: {' '.join(asked.split())}", f"Antwort: {answered}"]
+    return [Message("system", load_prompt("condense_system")),
+            Message("user", load_prompt("condense_example_user")),
+            Message("assistant", load_prompt("condense_example_assistant")),
+            Message("user", render("condense_user", history="\n".join(lines), question=question))]
+
+
+def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str:
+    """The standalone form of ``question``; ``question`` itself when there is no history or the rewrite fails."""
+    if not history:
+        return question
+    text = "".join(llm.stream(condense_messages(question, history), max_tokens=80, stop=["\n"]))
+    rewritten = clean_rewrite(text, question)
+    if _words(rewritten) <= _words(question):
+        # The model took nothing from the conversation: add what the earlier question was about (its
+        # content words, not its "um wie viel Uhr", which would change what is asked).
+        about = [w for w in re.findall(r"[\w.:-]+", history[-1][0]) if w.lower() not in STOPWORDS]
+        return f"{question} ({' '.join(about)})" if about else question
+    return rewritten
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"\w\w+", text)}
+
+
+def clean_rewrite(text: str, question: str) -> str:
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = re.sub(r"^(eigenständige frage|umgeschriebene frage|anschlussfrage|frage|question)\s*:\s*", "",
+                  text, flags=re.I)
+    text = text.strip(" \"'„“”»«")
+    if not re.search(r"\w", text) or len(text) > 3 * len(question) + 200:
+        return question
+    return text

@@ -1,0 +1,160 @@
+"""The LLM answerer: the model writes the answer in its own words, then the verifier checks it.
+
+The model sees only what matters, to keep a 2-core CPU fast: the few best passages, each trimmed to its
+sentences that score close to the best one (the extractive answerer's scores). The rules and the worked
+example come first and never change, so llama.cpp keeps them evaluated between questions. Text streams
+as it is generated; the last item is the verified ``Answer``, or the extractive answer when the
+generated one does not hold up against its citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from qa.answer import Answer, Citation
+from qa.extractive import ExtractiveAnswerer, asked_kinds, sentence_key
+from qa.llm import LLM, Message
+from qa.prompts import load_prompt, render
+from qa.retrieval import Passage
+from qa.verify import Source, Verdict, Verifier
+
+# A passage, and a sentence within it, is sent when it scores within these margins of the best sentence.
+PASSAGE_MARGIN, SENTENCE_MARGIN = 0.06, 0.04
+MAX_SENTENCES = 3       # per passage
+MAX_CHARS = 700         # all passages together: about 200 tokens, 2 s of prompt on 2 cores
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A passage as the model sees it: its relevant sentences, in article order."""
+
+    passage: Passage
+    text: str
+    sentences: tuple[tuple[str, np.ndarray], ...]
+    quote: str    # its best sentence
+
+
+def fixed_prefix() -> list[Message]:
+    """The rules and the worked example: the same for every question."""
+    system = render("answer_system", abstain_de=load_prompt("abstain_de"), abstain_en=load_prompt("abstain_en"))
+    return [Message("system", system), Message("user", load_prompt("answer_example_user")),
+            Message("assistant", load_prompt("answer_example_assistant"))]
+
+
+def answer_messages(question: str, excerpts: list[Excerpt], language: str) -> list[Message]:
+    passages = "\n".join(f"[{i}] {e.text}" for i, e in enumerate(excerpts, 1))
+    user = render("answer_user", passages=passages, question=question,
+                  language_rule=load_prompt(f"language_rule_{language}"))
+    return [*fixed_prefix(), Message("user", user)]
+
+
+class LLMAnswerer:
+    """``stream(question, query_vector, passages, language)`` yields text, then the final ``Answer``."""
+
+    def __init__(self, llm: LLM, extractive: ExtractiveAnswerer, verifier: Verifier, *, max_passages: int = 3,
+                 max_tokens: int = 160) -> None:
+        self.llm, self.extractive, self.verifier = llm, extractive, verifier
+        self.max_passages, self.max_tokens = max_passages, max_tokens
+
+    def stream(self, question: str, query_vector: np.ndarray, passages: list[Passage],
+               language: str) -> Iterator[str | Answer]:
+        store = self.extractive.store
+        sentences = store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
+        ranked = self.extractive.rank_sentences(question, query_vector, passages, sentences)
+        fallback = self.extractive.answer(question, query_vector, passages, language, ranked)
+        if fallback.abstained:
+            # Nothing scores close to the question: the model would only be asked to say so, slowly.
+            yield fallback
+            return
+        excerpts = self.excerpts(passages, ranked, sentences)
+        pieces = []
+        for delta in self.llm.stream(answer_messages(question, excerpts, language), max_tokens=self.max_tokens):
+            pieces.append(delta)
+            yield delta
+        generated = "".join(pieces).strip()
+        sources = [Source(i, e.text, e.sentences) for i, e in enumerate(excerpts, 1)]
+        verdict = self.verifier.verify(generated, sources, question)
+        yield self.final(question, language, generated, verdict, excerpts, fallback)
+
+    def excerpts(self, passages: list[Passage], ranked, sentences: dict) -> list[Excerpt]:
+        """The best passages, each cut down to the sentences that score near the best sentence."""
+        scores = {sentence_key(c.text): c.score for c in ranked}
+        best = ranked[0].score
+        out: list[Excerpt] = []
+        budget = MAX_CHARS
+        for passage in passages:
+            chunk = passage.chunk
+            inside = [(start, end, text, vector, scores.get(sentence_key(text), 0.0))
+                      for start, end, text, vector in sentences.get(chunk.article_id, [])
+                      if chunk.start <= start and end <= chunk.end]
+            if not inside:
+                continue
+            top = max(inside, key=lambda row: row[4])
+            if top[4] < best - PASSAGE_MARGIN:
+                continue
+            kept = sorted(inside, key=lambda row: -row[4])[:MAX_SENTENCES]
+            kept = sorted((row for row in kept if row[4] >= best - SENTENCE_MARGIN or row is top),
+                          key=lambda row: row[0])
+            text = _join(kept)
+            if len(text) > budget and out:
+                break
+            budget -= len(text)
+            out.append(Excerpt(passage, text, tuple((row[2], row[3]) for row in kept), top[2]))
+            if len(out) == self.max_passages:
+                break
+        return out
+
+    def final(self, question: str, language: str, generated: str, verdict: Verdict, excerpts: list[Excerpt],
+              fallback: Answer) -> Answer:
+        if verdict.abstained:
+            return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="llm", question=question,
+                          generated=generated)
+        problems = verdict.problems() if not verdict.ok else []
+        if not problems and (missing := _missing_kinds(question, verdict.text, fallback.text, language)):
+            problems = [f"it does not say what was asked (no {', '.join(missing)})"]
+        if not problems and not self.extractive.terms(verdict.text) - self.extractive.terms(question):
+            problems = ["it only repeats the question"]
+        if problems or not verdict.ok:
+            reason = "; ".join(problems) or "the model wrote nothing"
+            return Answer(fallback.text, fallback.citations, abstained=fallback.abstained, answerer="extractive",
+                          question=question, generated=generated, fallback_reason=reason)
+        order = {old: new for new, old in enumerate(verdict.cited, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{order[int(m.group(1))]}]", verdict.text)
+        citations = []
+        for old, new in order.items():
+            e = excerpts[old - 1]
+            chunk = e.passage.chunk
+            citations.append(Citation(number=new, text=e.text, article=chunk.article_id, title=chunk.title,
+                                      date=chunk.date, score=round(e.passage.score, 4), quote=e.quote,
+                                      start=chunk.start, end=chunk.end))
+        return Answer(text, citations, abstained=False, answerer="llm", question=question, generated=generated)
+
+
+_KIND_NAMES = {r"\d": "number"}
+
+
+def _missing_kinds(question: str, generated: str, extractive: str, language: str) -> list[str]:
+    """Kinds of fact the question asks for that the extractive answer holds and the generated one lacks.
+
+    "Wie viele Soldaten …?" answered with "Die Ukraine soll Soldaten verlegt haben [1]." is true and cited,
+    but no answer. An English answer is held only to numbers and times: its dates and places are English.
+    """
+    generated = re.sub(r"\[\d+\]", "", generated)
+    kinds = [k for k in asked_kinds(question) if language == "de" or k.removeprefix(r"\b").startswith(r"\d")]
+    return [_KIND_NAMES.get(kind, "time, date, name, place or duration") for kind in kinds
+            if re.search(kind, extractive) and not re.search(kind, generated)]
+
+
+def _join(rows) -> str:
+    """Sentences in article order; a gap between them shows as „…“."""
+    parts, previous_end = [], None
+    for start, end, text, *_ in rows:
+        if previous_end is not None and start > previous_end + 1:
+            parts.append("…")
+        parts.append(text)
+        previous_end = end
+    return " ".join(parts)

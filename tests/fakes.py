@@ -1,0 +1,33 @@
+"""A scripted language model: returns what a test enqueued, in pieces, and records what it was asked."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterator, Sequence
+
+from qa.llm import Message
+
+
+class ScriptedLLM:
+    def __init__(self, *replies: str) -> None:
+        self.replies = deque(replies)
+        self.calls: list[list[Message]] = []
+        self.warmed: list[Sequence[Message]] = []
+
+    def say(self, *replies: str) -> "ScriptedLLM":
+        self.replies.extend(replies)
+        return self
+
+    def warm_up(self, prefix: Sequence[Message] = ()) -> None:
+        self.warmed.append(prefix)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        self.calls.append(list(messages))
+        if not self.replies:
+            raise AssertionError("the scripted LLM was asked more often than the test expected")
+        reply = self.replies.popleft()
+        for stop_text in stop:
+            reply = reply.split(stop_text)[0]
+        words = reply.split(" ")
+        for i, word in enumerate(words):  # token-like pieces, as a real model streams them
+            yield word if i == 0 else " " + word

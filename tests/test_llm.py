@@ -1,0 +1,75 @@
+"""The real language model, end to end (marked ``llm``: they need both cores and take about a minute).
+
+They check facts, citations and behaviour, never the model's wording.
+"""
+
+import re
+
+import pytest
+
+from qa.answer import Answer
+from qa.config import Settings
+from qa.llm_answer import fixed_prefix
+from qa.llm_model import SIZE, ensure_llm_model
+from qa.pipeline import Pipeline
+from qa.questions import language_of
+from tests.conftest import CACHE, SEEDS
+
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, embedder):
+    settings = Settings.from_env({}).with_(index_dir=tmp_path_factory.mktemp("llm-real"), seeds_dir=SEEDS,
+                                           cache_dir=CACHE)
+    pipe = Pipeline(settings, embedder)
+    pipe.ingest(progress=False)
+    pipe.llm.warm_up(fixed_prefix())
+    return pipe
+
+
+def _valid(answer: Answer) -> bool:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == {c.number for c in answer.citations}
+
+
+def test_the_bundled_model_is_assembled_and_hash_checked():
+    path = ensure_llm_model(CACHE)
+    assert path.stat().st_size == SIZE and path.with_suffix(".sha256").read_text().startswith("cc324af0")
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?", "21:30"),
+    ("Wie viele Menschen sind im Konflikt in der Ostukraine bisher gestorben?", "13.000"),
+    ("Wer ist Putins außenpolitischer Berater?", "Uschakow"),
+])
+def test_german_questions_get_correct_cited_answers(pipeline, question, fact):
+    answer = pipeline.ask(question, mode="llm")
+    assert fact in answer.text and not answer.abstained, (answer.generated, answer.fallback_reason)
+    assert _valid(answer) and any(fact in c.text for c in answer.citations)
+
+
+def test_an_english_question_is_answered_in_english_citing_german_passages(pipeline):
+    answer = pipeline.ask("In which year did Russia annex Crimea?", mode="llm")
+    assert "2014" in answer.text and _valid(answer)
+    if answer.answerer == "llm":
+        assert language_of(answer.text) == "en", answer.text
+    assert language_of(answer.citations[0].text) == "de"
+
+
+def test_a_question_the_articles_do_not_answer_is_declined(pipeline):
+    answer = pipeline.ask("Wer hat die Fußball-Weltmeisterschaft 2022 gewonnen?", mode="llm")
+    assert answer.abstained and answer.citations == []
+
+
+def test_a_follow_up_is_condensed_and_answered(pipeline):
+    history = [("Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?",
+                "Das Telefonat soll am 30. Dezember um 21:30 Uhr MEZ stattfinden [1].")]
+    answer = pipeline.ask("Und wer hatte die Initiative dafür?", mode="llm", history=history)
+    assert re.search(r"Telefonat|Gespräch|30\. Dezember", answer.question), answer.question
+    assert "Putin" in answer.text and _valid(answer), (answer.question, answer.generated)
+
+
+def test_the_answer_streams_in_pieces_before_the_verified_answer(pipeline):
+    items = list(pipeline.ask_stream("Wann ist die Sitzung des NATO-Russland-Rates geplant?", mode="llm"))
+    assert isinstance(items[-1], Answer) and "12. Januar" in items[-1].text
+    assert len(items) > 3 and all(isinstance(i, str) for i in items[:-1])
