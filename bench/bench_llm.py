@@ -31,7 +31,6 @@ from eval.dataset import load_pairs  # noqa: E402
 from qa.answer import Answer  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.llm import available_threads  # noqa: E402
-from qa.llm_answer import fixed_prefix  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
 
 FOLLOW_UPS = [
@@ -78,7 +77,7 @@ def main() -> None:
         pipeline.llm.warm_up()
         load = time.perf_counter() - started
         started = time.perf_counter()
-        pipeline.llm.warm_up(fixed_prefix())
+        pipeline.warm_up_llm()
         prefix = time.perf_counter() - started
         rows = []
         for _ in range(args.rounds):
@@ -88,6 +87,9 @@ def main() -> None:
                 print(f"  follow-up → {row['answer'].question}", flush=True)
 
     firsts = [r["first"] for r in rows if r["first"] is not None]
+    standalone = [r["first"] for r in rows if r["first"] is not None and not r["follow_up"]]
+    follow = [r["first"] for r in rows if r["first"] is not None and r["follow_up"]]
+    slowest = sorted((r for r in rows if r["first"] is not None), key=lambda r: -r["first"])[:5]
     totals = [r["total"] for r in rows]
     generated = [r["total"] for r in rows if r["first"] is not None]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -97,7 +99,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, {available_threads()} cores available, Python {platform.python_version()}; "
         f"model: {pipeline.llm.model_path.name if hasattr(pipeline.llm, 'model_path') else settings.llm_url}, "
         f"{pipeline.llm.threads if hasattr(pipeline.llm, 'threads') else '?'} threads.",
-        f"Model load {load:.1f} s; fixed prompt prefix (rules and worked example) evaluated once in {prefix:.1f} s.",
+        f"Model load {load:.1f} s; fixed prompt prefixes (rules and worked examples of the answer and the rewrite) evaluated once in {prefix:.1f} s.",
         "",
         f"{len(rows)} questions ({len(load_pairs())} of eval/questions.jsonl and {len(FOLLOW_UPS)} follow-ups "
         f"that are condensed first) × {args.rounds} round(s); {len(firsts)} reached the model, the rest "
@@ -107,6 +109,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
         f"| time to first token | {percentile(firsts, .5):.2f} s | {percentile(firsts, .95):.2f} s | "
         f"{max(firsts):.2f} s | < 3 s |",
+        f"| time to first token, standalone questions | {percentile(standalone, .5):.2f} s | "
+        f"{percentile(standalone, .95):.2f} s | {max(standalone):.2f} s | < 3 s |",
+        f"| time to first token, follow-ups (rewrite first) | {percentile(follow, .5):.2f} s | "
+        f"{percentile(follow, .95):.2f} s | {max(follow):.2f} s | < 3 s |",
         f"| whole verified answer (questions the model answered) | {percentile(generated, .5):.2f} s | "
         f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | < 10 s |",
         f"| whole answer, every question | {percentile(totals, .5):.2f} s | {percentile(totals, .95):.2f} s | "
@@ -117,6 +123,10 @@ def main() -> None:
         f"answer after the check: {sum(bool(r['answer'].fallback_reason) for r in rows)}, "
         f"declined: {sum(r['answer'].abstained for r in rows)}.",
         f"Mean streamed pieces per generated answer: {statistics.mean(r['pieces'] for r in rows if r['pieces']):.0f}.",
+        "",
+        "Slowest first tokens:",
+        "",
+        *[f"- {r['first']:.2f} s{' (follow-up)' if r['follow_up'] else ''}: {r['question']}" for r in slowest],
     ]
     report = "\n".join(lines) + "\n"
     print(report)

@@ -25,7 +25,6 @@ import qa  # noqa: E402,F401
 from eval.dataset import Pair, load_pairs, supports  # noqa: E402
 from qa.answer import Answer  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.llm_answer import fixed_prefix  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
 
 
@@ -90,7 +89,7 @@ def main() -> None:
         pipeline = Pipeline(Settings.from_env().with_(index_dir=Path(index), chroma_host=None, chroma_port=None))
         pipeline.ingest(progress=False)
         if "llm" in modes:
-            pipeline.llm.warm_up(fixed_prefix())
+            pipeline.warm_up_llm()
         results = {mode: run(pipeline, mode, pairs, args.calibrate) for mode in modes}
     print(f"\n{len(pairs)} questions ({sum(p.answerable for p in pairs)} answerable)\n")
     print("| mode | correct | answerable correct | abstained when unanswerable | markers valid | "

@@ -42,10 +42,14 @@ def condense_messages(question: str, history: list[tuple[str, str]]) -> list[Mes
         if len(answered) > MAX_ANSWER_CHARS:
             answered = answered[:MAX_ANSWER_CHARS].rsplit(" ", 1)[0] + " …"
         lines += [f"Frage: {' '.join(asked.split())}", f"Antwort: {answered}"]
+    return [*condense_prefix(), Message("user", render("condense_user", history="\n".join(lines), question=question))]
+
+
+def condense_prefix() -> list[Message]:
+    """The rules and the worked example of the rewrite: the same for every follow-up."""
     return [Message("system", load_prompt("condense_system")),
             Message("user", load_prompt("condense_example_user")),
-            Message("assistant", load_prompt("condense_example_assistant")),
-            Message("user", render("condense_user", history="\n".join(lines), question=question))]
+            Message("assistant", load_prompt("condense_example_assistant"))]
 
 
 def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str:

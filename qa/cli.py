@@ -49,8 +49,11 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     """Questions from stdin, one per line; each may follow up on the ones before."""
+    from qa.pipeline import pipeline_for
+
     history: list[tuple[str, str]] = []
     prompt = "Frage> " if sys.stdin.isatty() else ""
+    pipeline_for().warm_up_llm()  # follow-ups are rewritten by the model in either mode
     while True:
         try:
             question = input(prompt)

@@ -63,6 +63,15 @@ class Pipeline:
         return LLMAnswerer(self.llm, self.extractive, verifier, max_passages=self.settings.llm_passages,
                            max_tokens=self.settings.llm_max_tokens)
 
+    def warm_up_llm(self) -> None:
+        """Load the language model and evaluate the fixed parts of its two prompts, once."""
+        from qa.chat import condense_prefix
+        from qa.llm_answer import fixed_prefix
+
+        self.embedder.warm_up()
+        self.llm.warm_up(condense_prefix())
+        self.llm.warm_up(fixed_prefix())
+
     def ask(self, question: str, *, mode: str | None = None,
             history: list[tuple[str, str]] | None = None) -> Answer:
         """Retrieve passages for ``question`` and answer it with the answerer of ``mode``."""

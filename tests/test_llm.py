@@ -9,7 +9,6 @@ import pytest
 
 from qa.answer import Answer
 from qa.config import Settings
-from qa.llm_answer import fixed_prefix
 from qa.llm_model import SIZE, ensure_llm_model
 from qa.pipeline import Pipeline
 from qa.questions import language_of
@@ -24,7 +23,7 @@ def pipeline(tmp_path_factory, embedder):
                                            cache_dir=CACHE)
     pipe = Pipeline(settings, embedder)
     pipe.ingest(progress=False)
-    pipe.llm.warm_up(fixed_prefix())
+    pipe.warm_up_llm()
     return pipe
 
 
