@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from qa.config import MODES
+from qa.config import MODES, Settings
 from qa.errors import QAError
 
 
@@ -26,7 +26,7 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
     from qa.answer import Answer
     from qa.api import ask_stream
 
-    live = sys.stderr.isatty() and (mode or os.environ.get("QA_MODE")) == "llm"
+    live = sys.stderr.isatty() and (mode or Settings.from_env().mode) == "llm"
     answer = None
     for item in ask_stream(question, mode=mode, history=history):
         if isinstance(item, Answer):

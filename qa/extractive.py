@@ -82,9 +82,7 @@ class ExtractiveAnswerer:
             return self._stemmer.stemWords(words)
 
     def terms(self, text: str) -> set[str]:
-        words = [w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]
-        with self._stem_lock:
-            return set(self._stemmer.stemWords(words))
+        return set(self.stem([w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]))
 
     def rank_sentences(self, question: str, query_vector: np.ndarray, passages: list[Passage],
                        sentences: dict | None = None) -> list[_Candidate]:
