@@ -62,6 +62,22 @@ def timed(pipeline: Pipeline, question: str, history=None) -> dict:
             "pieces": pieces, "follow_up": bool(history)}
 
 
+def throughput(pipeline: Pipeline) -> tuple[float, float]:
+    """Prompt evaluation and generation speed of the local model, in tokens/s, on German seed text."""
+    llama = pipeline.llm._load()._model  # the llama_cpp.Llama under llama-index's LlamaCPP
+    text = sorted((ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")[:1500]
+    tokens = llama.tokenize(text.encode())
+    llama.reset()
+    started = time.perf_counter()
+    llama.eval(tokens)
+    prompt = len(tokens) / (time.perf_counter() - started)
+    llama.reset()
+    started = time.perf_counter()
+    out = llama.create_completion(text[:200], max_tokens=64, temperature=0.0)
+    seconds = time.perf_counter() - started
+    return prompt, out["usage"]["completion_tokens"] / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="times to ask each question")
@@ -79,6 +95,8 @@ def main() -> None:
         started = time.perf_counter()
         pipeline.warm_up_llm()
         prefix = time.perf_counter() - started
+        speeds = throughput(pipeline) if hasattr(pipeline.llm, "_load") else None  # local model only
+        pipeline.warm_up_llm()  # the throughput test replaced the context
         rows = []
         for _ in range(args.rounds):
             rows += [timed(pipeline, pair.question) for pair in load_pairs()]
@@ -99,6 +117,9 @@ def main() -> None:
         f"Machine: {platform.machine()}, {available_threads()} cores available, Python {platform.python_version()}; "
         f"model: {pipeline.llm.model_path.name if hasattr(pipeline.llm, 'model_path') else settings.llm_url}, "
         f"{pipeline.llm.threads if hasattr(pipeline.llm, 'threads') else '?'} threads.",
+        (f"llama.cpp speed: prompt {speeds[0]:.0f} tokens/s (1,500 characters of a seed article), generation "
+         f"{speeds[1]:.0f} tokens/s (64 tokens after a 200-character prompt, which is included)." if speeds
+         else "A server answered; its speed is not measured here."),
         f"Model load {load:.1f} s; fixed prompt prefixes (rules and worked examples of the answer and the rewrite) evaluated once in {prefix:.1f} s.",
         "",
         f"{len(rows)} questions ({len(load_pairs())} of eval/questions.jsonl and {len(FOLLOW_UPS)} follow-ups "
