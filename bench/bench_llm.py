@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from eval.dataset import load_pairs  # noqa: E402
 from qa.answer import Answer  # noqa: E402
+from qa.chat import attach_context  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.llm import available_threads  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
@@ -48,7 +49,7 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def timed(pipeline: Pipeline, question: str, history=None) -> dict:
+def timed(pipeline: Pipeline, question: str, history=()) -> dict:
     started = time.perf_counter()
     first = None
     pieces = 0
@@ -58,8 +59,10 @@ def timed(pipeline: Pipeline, question: str, history=None) -> dict:
         else:
             pieces += 1
             first = first or time.perf_counter() - started
+    # Whether the model rewrote the follow-up (it is asked only when the cheap forms find nothing).
+    by_model = bool(history) and answer.question not in (question, attach_context(question, list(history)))
     return {"question": question, "first": first, "total": time.perf_counter() - started, "answer": answer,
-            "pieces": pieces, "follow_up": bool(history)}
+            "pieces": pieces, "follow_up": bool(history), "rewritten_by_model": by_model}
 
 
 def throughput(pipeline: Pipeline) -> tuple[float, float]:
@@ -84,6 +87,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "llm_results.md")
     args = parser.parse_args()
 
+    pairs = load_pairs()
     with tempfile.TemporaryDirectory() as index:
         settings = Settings.from_env().with_(index_dir=Path(index), chroma_host=None, chroma_port=None)
         pipeline = Pipeline(settings)
@@ -99,14 +103,18 @@ def main() -> None:
         pipeline.warm_up_llm()  # the throughput test replaced the context
         rows = []
         for _ in range(args.rounds):
-            rows += [timed(pipeline, pair.question) for pair in load_pairs()]
+            rows += [timed(pipeline, pair.question, pair.history) for pair in pairs]
             rows += [timed(pipeline, question, history) for history, question in FOLLOW_UPS]
-            for row in rows[-3:]:
-                print(f"  follow-up → {row['answer'].question}", flush=True)
+            for row in rows:
+                if row["follow_up"]:
+                    print(f"  follow-up → {row['answer'].question}"
+                          f"{' (model)' if row['rewritten_by_model'] else ''}", flush=True)
 
     firsts = [r["first"] for r in rows if r["first"] is not None]
     standalone = [r["first"] for r in rows if r["first"] is not None and not r["follow_up"]]
     follow = [r["first"] for r in rows if r["first"] is not None and r["follow_up"]]
+    by_model = [r for r in rows if r["rewritten_by_model"]]
+    follow_ups = sum(r["follow_up"] for r in rows)
     slowest = sorted((r for r in rows if r["first"] is not None), key=lambda r: -r["first"])[:5]
     totals = [r["total"] for r in rows]
     generated = [r["total"] for r in rows if r["first"] is not None]
@@ -122,9 +130,12 @@ def main() -> None:
          else "A server answered; its speed is not measured here."),
         f"Model load {load:.1f} s; fixed prompt prefixes (rules and worked examples of the answer and the rewrite) evaluated once in {prefix:.1f} s.",
         "",
-        f"{len(rows)} questions ({len(load_pairs())} of eval/questions.jsonl and {len(FOLLOW_UPS)} follow-ups "
-        f"that are condensed first) × {args.rounds} round(s); {len(firsts)} reached the model, the rest "
-        "were declined before it (nothing in the passages scored close to the question).",
+        f"{len(rows) // args.rounds} questions ({len(pairs)} of eval/questions.jsonl, "
+        f"{sum(bool(p.history) for p in pairs)} of them follow-ups, and {len(FOLLOW_UPS)} more follow-ups) × "
+        f"{args.rounds} round(s); {len(firsts)} reached the model, the rest were declined before it (nothing in "
+        "the passages scored close to the question).",
+        f"Follow-ups rewritten by the model: {len(by_model)} of {follow_ups}; the others were resolved by "
+        "attaching the earlier question's topic, or were standalone already.",
         "",
         "| measure | p50 | p95 | max | target |",
         "|---|---:|---:|---:|---:|",
@@ -132,8 +143,10 @@ def main() -> None:
         f"{max(firsts):.2f} s | < 3 s |",
         f"| time to first token, standalone questions | {percentile(standalone, .5):.2f} s | "
         f"{percentile(standalone, .95):.2f} s | {max(standalone):.2f} s | < 3 s |",
-        f"| time to first token, follow-ups (rewrite first) | {percentile(follow, .5):.2f} s | "
+        f"| time to first token, follow-ups | {percentile(follow, .5):.2f} s | "
         f"{percentile(follow, .95):.2f} s | {max(follow):.2f} s | < 3 s |",
+        *([f"| … of which the model rewrote first | {percentile(m, .5):.2f} s | {percentile(m, .95):.2f} s | "
+           f"{max(m):.2f} s | < 3 s |" for m in [[r["first"] for r in by_model if r["first"] is not None]] if m]),
         f"| whole verified answer (questions the model answered) | {percentile(generated, .5):.2f} s | "
         f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | < 10 s |",
         f"| whole answer, every question | {percentile(totals, .5):.2f} s | {percentile(totals, .95):.2f} s | "
@@ -147,7 +160,8 @@ def main() -> None:
         "",
         "Slowest first tokens:",
         "",
-        *[f"- {r['first']:.2f} s{' (follow-up)' if r['follow_up'] else ''}: {r['question']}" for r in slowest],
+        *[f"- {r['first']:.2f} s{' (follow-up)' if r['follow_up'] else ''}"
+          f"{', rewritten by the model' if r['rewritten_by_model'] else ''}: {r['question']}" for r in slowest],
     ]
     report = "\n".join(lines) + "\n"
     print(report)

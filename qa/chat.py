@@ -1,8 +1,11 @@
 """Follow-up questions: the conversation so far and the new question become one standalone question.
 
 "Und wer hatte die Initiative dafür?" means nothing to a retriever; after a question about the phone call
-of 30 December it means "Wer hatte die Initiative für das Telefonat am 30. Dezember?". The language model
-rewrites it; its answer is used only when it looks like a question, never in place of one.
+of 30 December it means "Wer hatte die Initiative für das Telefonat am 30. Dezember?".
+
+Two ways, cheap first: ``attach_context`` adds what the earlier question was about to the follow-up (no
+model, a millisecond); ``condense`` has the language model rewrite it (a second or two on 2 cores, before
+the answer can start). The pipeline asks the model only when the cheap form finds nothing to answer from.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from qa.prompts import load_prompt, render
 
 MAX_TURNS = 3            # the last turns are what a follow-up refers to
 MAX_ANSWER_CHARS = 300   # of each earlier answer, markers removed
+# Words that ask rather than name a topic: carried over, they would change what the follow-up asks.
+QUESTION_WORDS = set("""
+    wer wie was wann wo woher wohin warum weshalb wieso welche welcher welches welchem welchen wieviel viel
+    viele uhr um und jahr who what when where why which how many much year
+""".split())
 
 
 def check_history(history: object) -> list[tuple[str, str]]:
@@ -52,6 +60,32 @@ def condense_prefix() -> list[Message]:
             Message("assistant", load_prompt("condense_example_assistant"))]
 
 
+# Words that point back into the conversation: they name nothing a passage could contain.
+REFERENCE_WORDS = set("""
+    dafür dazu dort dabei damit davon darüber daran darauf dagegen daraus darin dahin danach dann vorher
+    ihn ihm ihr ihre ihren ihrem ihrer sein seine seinen seinem seiner diese dieser dieses diesem diesen
+    dies jene jener jenes derselbe dieselbe he she it they them his her its their this that these those
+    there then
+""".split())
+
+
+def attach_context(question: str, history: list[tuple[str, str]]) -> str:
+    """``question`` with the content words of the previous question that it lacks, in brackets.
+
+    "Und wer hatte die Initiative dafür?" after "Um wie viel Uhr soll das Telefonat am 30. Dezember
+    stattfinden?" becomes "Und wer hatte die Initiative dafür? (Telefonat 30. Dezember stattfinden)": the
+    earlier question's topic, not its "um wie viel Uhr", which would change what is asked.
+    """
+    if not history:
+        return question
+    have = _words(question)
+    about = [re.sub(r"(?<!\d)\.$", "", w.strip(":-")) for w in re.findall(r"[\w.:-]+", history[-1][0])]
+    about = [w for w in about if w and w.lower() not in STOPWORDS and w.lower() not in have
+             and w.lower() not in QUESTION_WORDS]
+    about = list(dict.fromkeys(about))
+    return f"{question} ({' '.join(about)})" if about else question
+
+
 def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str:
     """The standalone form of ``question``; ``question`` itself when there is no history or the rewrite fails."""
     if not history:
@@ -59,10 +93,7 @@ def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str:
     text = "".join(llm.stream(condense_messages(question, history), max_tokens=80, stop=["\n"]))
     rewritten = clean_rewrite(text, question)
     if _words(rewritten) <= _words(question):
-        # The model took nothing from the conversation: add what the earlier question was about (its
-        # content words, not its "um wie viel Uhr", which would change what is asked).
-        about = [w for w in re.findall(r"[\w.:-]+", history[-1][0]) if w.lower() not in STOPWORDS]
-        return f"{question} ({' '.join(about)})" if about else question
+        return attach_context(question, history)  # the model took nothing from the conversation
     return rewritten
 
 

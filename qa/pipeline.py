@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from qa.answer import Answer
 from qa.config import MODES, Settings
@@ -15,6 +16,11 @@ from qa.questions import clean_question, language_of
 from qa.embedding import Embedder, quiet_model_logs
 from qa.sync import IngestReport, ingest_paths
 from qa.store import ChunkStore
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qa.retrieval import Passage
 
 
 class Pipeline:
@@ -83,7 +89,7 @@ class Pipeline:
     def ask_stream(self, question: str, *, mode: str | None = None,
                    history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
         """Text as it is generated, then the final ``Answer`` (whose text may differ: it is verified)."""
-        from qa.chat import check_history, condense
+        from qa.chat import check_history
 
         mode = mode or self.settings.mode
         if mode not in MODES:
@@ -92,16 +98,53 @@ class Pipeline:
         turns = check_history(history)
         self.ensure_index()
         if turns:
-            question = clean_question(condense(self.llm, question, turns), self.settings.max_question_chars)
+            question, vector, passages = self.standalone(question, turns)
+        else:
+            vector, passages = self.retrieve(question)
         language = language_of(question)
-        vector = self.embedder.embed_query(question)
-        passages = self.retriever.retrieve(question, vector)
         if mode == "llm":
             yield from self.llm_answerer.stream(question, vector, passages, language)
             return
         answer = self.extractive.answer(question, vector, passages, language)
         yield answer.text
         yield answer
+
+    def retrieve(self, question: str) -> tuple[np.ndarray, list[Passage]]:
+        vector = self.embedder.embed_query(question)
+        return vector, self.retriever.retrieve(question, vector)
+
+    def standalone(self, question: str, history: list[tuple[str, str]]
+                   ) -> tuple[str, np.ndarray, list[Passage]]:
+        """The follow-up ``question`` made standalone, with its query vector and passages.
+
+        Cheap forms first: the question with the earlier question's topic attached, then, when it points
+        back at nothing ("Und wer unterstützt die Separatisten?"), the question as asked. The language model
+        rewrites it only when neither finds a sentence to answer from, since its rewrite costs a second or
+        two on 2 cores before the answer can start.
+        """
+        from qa.chat import REFERENCE_WORDS, attach_context, condense
+
+        def within_limit(text: str) -> str:  # a long question's rewrite may not grow past the limit
+            text = " ".join(text.split())
+            return text if len(text) <= self.settings.max_question_chars else question
+
+        terms = self.extractive.terms
+        own = terms(question) - terms(" ".join(REFERENCE_WORDS))
+        refers_back = bool(set(re.findall(r"\w+", question.lower())) & REFERENCE_WORDS)
+        candidates = [within_limit(attach_context(question, history))]
+        if not refers_back and candidates[0] != question:
+            candidates.append(question)
+        for candidate in candidates:
+            vector, passages = self.retrieve(candidate)
+            ranked = self.extractive.rank_sentences(candidate, vector, passages)
+            # The attached topic alone makes a sentence look relevant ("Und wie hoch ist dort die
+            # Inflation?" after a question about soldiers finds the soldiers): the best sentence must
+            # also hold at least half of what the follow-up itself asks about.
+            if (own and self.extractive.confident(ranked, language_of(question))
+                    and len(own & terms(ranked[0].text)) >= len(own) / 2):
+                return candidate, vector, passages
+        rewritten = within_limit(condense(self.llm, question, history))
+        return (rewritten, *self.retrieve(rewritten))
 
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
         with self._ingest_lock:
