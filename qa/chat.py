@@ -108,4 +108,8 @@ def clean_rewrite(text: str, question: str) -> str:
     text = text.strip(" \"'„“”»«")
     if not re.search(r"\w", text) or len(text) > 3 * len(question) + 200:
         return question
+    if not text.endswith("?"):
+        # The model answered instead of rewriting ("Sein Amt ist seit dem 15. Dezember 2019."): an answer
+        # made up without passages must not become the question.
+        return question
     return text

@@ -97,11 +97,11 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         turns = check_history(history)
         self.ensure_index()
+        language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
         if turns:
             question, vector, passages = self.standalone(question, turns)
         else:
             vector, passages = self.retrieve(question)
-        language = language_of(question)
         if mode == "llm":
             yield from self.llm_answerer.stream(question, vector, passages, language)
             return

@@ -182,6 +182,7 @@ def test_a_rewrite_that_is_not_a_question_leaves_the_question_as_asked():
     assert clean_rewrite("Eigenständige Frage: „Wer hatte die Initiative?“\nAntwort: Putin", "x") == \
         "Wer hatte die Initiative?"
     assert clean_rewrite("x" * 500, "Und dafür?") == "Und dafür?"
+    assert clean_rewrite("Sein Amt ist seit dem 15. Dezember 2019.", "Seit wann?") == "Seit wann?"  # answered
 
 
 @pytest.mark.parametrize("history, message", [
