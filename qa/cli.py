@@ -35,6 +35,8 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
             print(item, end="", file=sys.stderr, flush=True)
     if live:
         print("\n", file=sys.stderr)
+    if history and answer.question != " ".join(question.split()):
+        print(f"(understood as: {answer.question})", file=sys.stderr)
     print(answer.format())
     if answer.fallback_reason:
         print(f"\n(the generated answer was replaced by the extractive one: {answer.fallback_reason})",
@@ -53,7 +55,8 @@ def _chat(args: argparse.Namespace) -> int:
 
     history: list[tuple[str, str]] = []
     prompt = "Frage> " if sys.stdin.isatty() else ""
-    pipeline_for().warm_up_llm()  # follow-ups are rewritten by the model in either mode
+    if (args.mode or Settings.from_env().mode) == "llm":
+        pipeline_for().warm_up_llm()  # in extractive mode the model loads only if a follow-up needs it
     while True:
         try:
             question = input(prompt)
@@ -85,12 +88,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="a conversation: questions from the keyboard, follow-ups understood")
     p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")
     p.set_defaults(run=_chat)
+    sub.add_parser("eval", add_help=False,
+                   help="run the eval suite: metrics, baselines, report and plot (qa eval --help)")
     return parser
+
+
+def _eval(argv: list[str]) -> int:
+    from qa.config import PROJECT_ROOT as ROOT  # the checkout: eval/ sits beside qa/
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from eval.run import main as run_eval
+
+    return run_eval(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR, format="%(message)s")  # problems are printed below
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:  # its own options, parsed by eval.run
+        args = argparse.Namespace(run=lambda _: _eval(argv[1:]))
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except QAError as exc:
