@@ -1,5 +1,6 @@
 # make run  — set up everything (first time: a few minutes), build the index, answer a question
 # make test — set up everything with the test tools, start a Chroma server, run the whole test suite
+# make eval — the eval suite with the LLM and the baselines: report and plot in eval/results/
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS    := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/qa-news/wheels
 NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 
-.PHONY: install run test bench bench-llm clean
+.PHONY: install run test eval bench bench-llm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +32,10 @@ run: install
 
 test: install
 	bash tests/with_chroma_server.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The full eval: every pair through both modes and the baselines, llama-index's with the LLM (about 25 min).
+eval: install
+	$(BIN)/qa eval $(EVAL_ARGS)
 
 bench: install
 	$(BIN)/python bench/bench.py

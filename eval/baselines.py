@@ -37,6 +37,7 @@ class Result:
     answerer: str = ""
     question: str = ""                    # the question as the system asked it (a follow-up's rewrite)
     seconds: float = 0.0
+    markers_valid: bool | None = None     # every [n] names a source and every citation is named
 
 
 def declines(text: str) -> bool:
@@ -102,7 +103,7 @@ class LlamaIndexStock:
         numbers = {int(n) for n in re.findall(r"\[(?:Source\s*)?(\d+)\]", text)}  # "[2]", "[Source 2]"
         cited = [_strip_source_label(sources[n - 1]) for n in sorted(numbers) if 0 < n <= len(sources)]
         return Result(retrieved, text, cited, declines(text), "llamaindex", question,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, markers_valid=all(0 < n <= len(sources) for n in numbers))
 
 
 def _strip_source_label(text: str) -> str:

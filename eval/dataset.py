@@ -75,7 +75,7 @@ def load_pairs(path: Path | str = QUESTIONS) -> list[Pair]:
             raise DatasetError(f"{where}: not valid JSON ({error.msg} at column {error.colno})") from None
         pair = _pair(data, where)
         if pair.id in seen:
-            raise DatasetError(f"{where}: pair {pair.id!r} has the same id as line {seen[pair.id]}")
+            raise DatasetError(f"{where} (pair {pair.id!r}): the same id as line {seen[pair.id]}")
         seen[pair.id] = number
         pairs.append(pair)
     if not pairs:

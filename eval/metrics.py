@@ -34,7 +34,7 @@ def normalise_numbers(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower case, numbers in one form, punctuation and articles removed, whitespace collapsed."""
-    text = unicodedata.normalize("NFC", text).lower()
+    text = unicodedata.normalize("NFC", text).casefold()  # casefold: ß = ss, as Swiss German writes it
     text = re.sub(r"\[\d+\]", " ", text)  # citation markers are not part of the answer
     text = normalise_numbers(text)
     text = re.sub(r"(?<!\d)[^\w\s:]|[^\w\s:](?!\d)|(?<!\d):|:(?!\d)", " ", text)
@@ -46,9 +46,13 @@ def tokens(text: str) -> list[str]:
 
 
 def has_fact(fact: str, text: str) -> bool:
-    """Whether ``text`` states ``fact`` (whole words, after normalisation): "70.000" is in "70 000 Soldaten"."""
+    """Whether ``text`` states ``fact`` (whole words, after normalisation): "70.000" is in "70 000 Soldaten".
+
+    A word may carry a German case ending: "Putin" is stated in "auf Putins Initiative".
+    """
     fact, text = normalise(fact), normalise(text)
-    return bool(fact) and re.search(rf"(?<!\w){re.escape(fact)}(?!\w)", text) is not None
+    ending = "(?:s|es|n|en)?" if fact[-1:].isalpha() else ""
+    return bool(fact) and re.search(rf"(?<!\w){re.escape(fact)}{ending}(?!\w)", text) is not None
 
 
 def fact_recall(facts: Sequence[str], text: str) -> float:

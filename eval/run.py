@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import tempfile
 import time
@@ -54,6 +55,7 @@ METRICS = {  # name: (what it measures, higher is better)
     "f1": "token F1 with the reference answer (answerable)",
     "cite_p": "citation precision: cited passages that support the answer",
     "cite_r": "citation recall: stated facts that a cited passage holds",
+    "markers": "every [n] names a cited passage and every citation is named (answers that are not declined)",
     "abstain": "declined when the articles do not answer",
     "false_abstain": "declined although the articles answer (lower is better)",
 }
@@ -82,7 +84,7 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         seconds = time.perf_counter() - started
         _, passages = pipeline.retrieve(answer.question)  # what the answer was drawn from
         return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
-                      answer.abstained, answer.answerer, answer.question, seconds)
+                      answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer))
     if name in ("bm25", "dense"):
         # A retriever a user would build has no follow-up handling: the question goes in as asked.
         started = time.perf_counter()
@@ -90,10 +92,15 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         passages = baseline_retriever(pipeline, name).retrieve(pair.question, vector)
         answer = pipeline.extractive.answer(pair.question, vector, passages, language_of(pair.question))
         return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
-                      answer.abstained, name, pair.question, time.perf_counter() - started)
+                      answer.abstained, name, pair.question, time.perf_counter() - started, markers_valid(answer))
     if name == "llamaindex":
         return stock.run(pair.question)
     raise ValueError(f"unknown system {name!r}")
+
+
+def markers_valid(answer) -> bool:
+    """Every [n] in the text names one of the answer's citations, and every citation is named."""
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == {c.number for c in answer.citations}
 
 
 def passage_text(passage) -> str:
@@ -133,6 +140,8 @@ def score(pair: Pair, result: Result) -> dict[str, float | None]:
             out["cite_r"] = m.citation_recall(text, result.cited, pair.facts)
     else:
         out["abstain"] = out["correct"] = float(result.abstained)
+    if not result.abstained and result.markers_valid is not None:
+        out["markers"] = float(result.markers_valid and bool(result.cited))
     return out
 
 
@@ -181,7 +190,7 @@ def plot(summaries: dict[str, dict[str, float]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = ["hit@1", "hit@3", "mrr", "correct", "f1", "cite_p", "cite_r", "abstain", "false_abstain"]
+    shown = ["hit@1", "hit@3", "mrr", "correct", "f1", "cite_p", "cite_r", "markers", "abstain", "false_abstain"]
     fig, ax = plt.subplots(figsize=(11, 4.5), dpi=120)
     width = 0.8 / max(1, len(summaries))
     for i, (name, s) in enumerate(summaries.items()):

@@ -20,7 +20,7 @@ ANSWERABLE = [p for p in PAIRS if p.answerable and p.kind in SINGLE]
 GERMAN = [p for p in ANSWERABLE if p.kind != "english"]
 ENGLISH = [p for p in ANSWERABLE if p.kind == "english"]
 UNANSWERABLE = [p for p in PAIRS if not p.answerable and p.kind in SINGLE]
-# Measured misses, kept visible instead of dropped (eval/compare_retrieval.py shows them too):
+# Measured misses, kept visible instead of dropped (`qa eval` reports them too):
 HARD = {
     "mitsotakis": "'Regierungschef' vs 'Ministerpräsident': the passage ranks 10th in hybrid retrieval",
     "video-beginn": "retrieved at rank 2, but the answerer prefers a sentence about the Tuesday video call",
