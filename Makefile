@@ -1,5 +1,6 @@
 # make run  — set up everything (first time: a few minutes), build the index, answer a question
 # make test — set up everything with the test tools, start a Chroma server, run the whole test suite
+# make serve — the chat page on http://127.0.0.1:7860
 # make eval — the eval suite with the LLM and the baselines: report and plot in eval/results/
 PYTHON ?= python3.11
 VENV   := .venv
@@ -13,7 +14,11 @@ LLAMA_CPP := llama-cpp-python==0.3.36
 WHEELS    := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/qa-news/wheels
 NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
 
-.PHONY: install run test eval bench bench-llm clean
+# The browser tests drive Debian's Chromium (never a browser downloaded by `playwright install`).
+CHROMIUM  := /usr/bin/chromium
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install run serve test eval bench bench-llm bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +35,14 @@ run: install
 	$(BIN)/qa ingest
 	$(BIN)/qa ask "$(Q)"
 
-test: install
+serve: install
+	$(BIN)/qa serve
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+test: install $(CHROMIUM)
 	bash tests/with_chroma_server.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The full eval: every pair through both modes and the baselines, llama-index's with the LLM (about 25 min).
@@ -42,6 +54,9 @@ bench: install
 
 bench-llm: install
 	$(BIN)/python bench/bench_llm.py
+
+bench-load: install
+	$(BIN)/python bench/load_app.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .index

@@ -25,8 +25,9 @@ def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]
         settings: Settings | None = None) -> Answer:
     """Answer ``question`` from the indexed articles, citing the German passages it rests on.
 
-    ``history``: the conversation so far as (question, answer) pairs; a follow-up question is rewritten
-    into a standalone one (by the language model) before retrieval.
+    ``history``: the conversation so far as (question, answer) pairs; a follow-up question is made
+    standalone before retrieval (the earlier question's topic attached; rewritten by the language model
+    only when that finds nothing). ``Answer.question`` holds the form that was answered.
 
     >>> ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?").text
     """

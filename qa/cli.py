@@ -88,9 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="a conversation: questions from the keyboard, follow-ups understood")
     p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")
     p.set_defaults(run=_chat)
+    p = sub.add_parser("serve", help="the chat page on 127.0.0.1:7860 (GRADIO_SERVER_NAME/_PORT to change)")
+    p.set_defaults(run=_serve)
     sub.add_parser("eval", add_help=False,
                    help="run the eval suite: metrics, baselines, report and plot (qa eval --help)")
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from qa.web import serve
+
+    serve()
+    return 0
 
 
 def _eval(argv: list[str]) -> int:

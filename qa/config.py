@@ -47,6 +47,7 @@ class Settings:
     llm_context: int = 4096              # tokens
     llm_max_tokens: int = 160            # an answer is one or two sentences
     llm_passages: int = 3                # passages sent to the model, trimmed to their relevant sentences
+    app_auth: str | None = field(default=None, repr=False)  # "user:password": the chat page asks for a login
 
     def __post_init__(self) -> None:
         _positive("QA_EMBED_BATCH", self.embed_batch)
@@ -72,6 +73,10 @@ class Settings:
             if not self.llm_model:
                 raise ConfigError("QA_LLM_URL is set but QA_LLM_MODEL is not; name the model the server serves, "
                                   "e.g. QA_LLM_MODEL=qwen2.5:1.5b")
+        if self.app_auth is not None:
+            user, _, password = self.app_auth.partition(":")
+            if not user.strip() or not password:
+                raise ConfigError("QA_APP_AUTH must be user:password (both non-empty), e.g. QA_APP_AUTH=anna:geheim")
         if self.mode not in MODES:
             raise ConfigError(f"QA_MODE must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.chroma_port is not None and not 1 <= self.chroma_port <= 65535:
