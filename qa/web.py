@@ -13,6 +13,7 @@ import html
 import logging
 import os
 import re
+import threading
 from typing import Iterator
 
 from qa.answer import Answer, Citation
@@ -52,7 +53,8 @@ def render_answer(answer: Answer, turn: int) -> str:
         n = int(match.group(1))
         return f'<a href="#qa-src-{turn}-{n}">[{n}]</a>' if n in numbers else match.group(0)
 
-    parts = [f'<div class="qa-answer">{re.sub(r"\[(\d+)\]", link, escape(answer.text))}</div>']
+    linked = re.sub(r"\[(\d+)\]", link, escape(answer.text))
+    parts = [f'<div class="qa-answer">{linked}</div>']
     if answer.abstained:
         parts.append('<div class="qa-note qa-abstained">Die Artikel beantworten diese Frage nicht.</div>')
     elif answer.fallback_reason:
@@ -94,7 +96,8 @@ class ChatApp:
         """Yield (textbox, chat, pairs) as the answer streams in; ``pairs`` is the (question, answer) history."""
         from qa.api import ask_stream
 
-        chat, pairs = list(chat or []), list(pairs or [])
+        chat = list(chat or [])
+        pairs = conversation(chat, pairs)
         if not isinstance(message, str) or not message.strip():
             yield message or "", chat, pairs  # empty input does nothing
             return
@@ -122,6 +125,37 @@ class ChatApp:
             chat[-1] = {"role": "assistant",
                         "content": render_error(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])}
             yield message, chat, pairs
+
+
+def conversation(chat: list[dict], pairs: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    """The (question, answer) history of the chat as shown.
+
+    ``pairs`` is the session's own record (with each follow-up's standalone form); it is used when it
+    matches the chat. A chat from elsewhere (an API caller sending its own history, or none) is read
+    from its messages instead, so the history is always the one the caller sees.
+    """
+    turns = []
+    question = None
+    for message in chat:
+        text = _plain(message.get("content", ""))
+        if message.get("role") == "user":
+            question = text
+        elif message.get("role") == "assistant" and question is not None:
+            answer = re.search(r'<div class="qa-answer">(.*?)</div>', text, re.S)
+            if answer:  # answered turns only: an error line is no answer to follow up on
+                turns.append((html.unescape(question), html.unescape(re.sub(r"<[^>]+>", "", answer.group(1)))))
+            question = None
+    pairs = [tuple(p) for p in pairs or []]
+    return pairs if len(pairs) == len(turns) else turns
+
+
+def _plain(content) -> str:
+    """A message's content as text: Gradio 6 sends a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
 
 
 def build(settings: Settings | None = None):
@@ -153,7 +187,6 @@ def build(settings: Settings | None = None):
         send.click(app.respond, inputs, outputs, api_visibility="private", concurrency_limit=1,
                    concurrency_id="answer", show_progress="full")
         restart.click(lambda: ("", [], []), None, outputs, api_visibility="private")
-    demo.css = CSS
     return demo
 
 
@@ -171,14 +204,17 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
                     "set QA_APP_AUTH=user:password", host)
     demo = build(settings)
     demo.queue(max_size=64)
-    return demo.launch(auth=auth, prevent_thread_lock=prevent_thread_lock, show_error=False,
-                       css=CSS) if _launch_takes_css() else demo.launch(
-        auth=auth, prevent_thread_lock=prevent_thread_lock, show_error=False)
+    # The index and the model (with its fixed prompt prefixes) load while the page comes up, not on the
+    # first question: both answer modes are one click away.
+    from qa.pipeline import pipeline_for
+
+    threading.Thread(target=_warm_up, args=(pipeline_for(settings),), daemon=True).start()
+    return demo.launch(auth=auth, prevent_thread_lock=prevent_thread_lock, show_error=False, css=CSS)
 
 
-def _launch_takes_css() -> bool:
-    import inspect
-
-    import gradio as gr
-
-    return "css" in inspect.signature(gr.Blocks.launch).parameters
+def _warm_up(pipeline) -> None:
+    try:
+        pipeline.ensure_index()
+        pipeline.warm_up_llm()
+    except Exception:  # the first question reports it, as one line, if it matters
+        log.exception("warming up the language model failed")

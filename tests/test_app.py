@@ -7,6 +7,7 @@ The page test saves a screenshot of a real answer with its sources to test-artif
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from qa.answer import Answer, Citation
 from qa.config import Settings
-from qa.web import ChatApp, render_answer
+from qa.web import ChatApp, conversation, render_answer
 from tests.conftest import CACHE, ROOT, SEEDS
 
 SOLDIERS = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
@@ -86,9 +87,17 @@ def test_a_question_gets_the_answer_and_its_passages_and_the_history_grows(app):
     assert pairs[0][0] == SOLDIERS and "70.000" in pairs[0][1]
 
 
+def test_the_history_is_the_conversation_as_shown(app):
+    _, chat, pairs = _last(app.respond(SOLDIERS, [], [], FAST))
+    assert _last(app.respond("Wer?", [], pairs, FAST))[2][:-1] == []  # a fresh chat starts afresh
+    # A chat sent from elsewhere, without the session's record: read from its messages.
+    assert conversation(chat, None)[0][0] == SOLDIERS and "70.000" in conversation(chat, None)[0][1]
+    assert conversation(chat, pairs) == pairs
+
+
 def test_empty_input_does_nothing(app):
     chat = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
-    assert _last(app.respond("   \n", chat, [("x", "y")], FAST)) == ("   \n", chat, [("x", "y")])
+    assert _last(app.respond("   \n", chat, [("x", "y")], FAST)) == ("   \n", chat, [])  # "y" is no answer
 
 
 def test_too_long_input_is_refused_with_a_message_and_kept_in_the_box(app):
@@ -178,7 +187,7 @@ def _ask(page, question: str) -> None:
 
 @pytest.mark.slow
 def test_the_page_answers_a_german_question_with_its_cited_passage(page):
-    assert page.get_by_text("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?").count() >= 1  # example
+    assert page.get_by_text("Wann ist die Sitzung des NATO-Russland-Rates geplant?").count() >= 1  # an example
     _ask(page, SOLDIERS)
     source = page.locator("#qa-chat .qa-source").first
     source.wait_for(timeout=120_000)
@@ -210,17 +219,23 @@ def test_the_start_over_button_clears_the_conversation(page):
     page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length === 0", timeout=10_000)
 
 
+def _text(message: dict) -> str:
+    """A chat message's text: Gradio 6 sends its content as a list of typed parts."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
 @pytest.mark.slow
 def test_the_chat_api_answers_through_gradio_client(server):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
     box, chat = client.predict(SOLDIERS, [], FAST, api_name="/chat")
-    assert box == "" and "70.000" in chat[-1]["content"] and "qa-source" in chat[-1]["content"]
+    assert box == "" and "70.000" in _text(chat[-1]) and "qa-source" in _text(chat[-1])
     # The same client is one session: a follow-up is understood.
     _, chat = client.predict("Und wie viele soll die Ukraine laut Moskau verlegt haben?", chat, FAST,
                              api_name="/chat")
-    assert "120.000" in chat[-1]["content"]
+    assert "120.000" in _text(chat[-1])
 
 
 @pytest.mark.slow
@@ -232,5 +247,25 @@ def test_a_generated_answer_streams_through_the_api(server):
     job = client.submit("Wann ist die Sitzung des NATO-Russland-Rates geplant?", [],
                         "Ausformuliert (Sprachmodell)", api_name="/chat")
     final = job.result(timeout=300)
-    assert "12. Januar" in final[1][-1]["content"]
+    assert "12. Januar" in _text(final[1][-1])
     assert len(job.outputs()) > 3  # the answer arrived in pieces before the verified one
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_a_second_user_sees_that_they_are_queued_while_the_model_answers_the_first(page, server):
+    from gradio_client import Client
+
+    first = Client(server, verbose=False).submit(
+        "Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?", [], "Ausformuliert (Sprachmodell)",
+        api_name="/chat")
+    deadline = time.monotonic() + 60
+    while first.status().code.name not in ("PROCESSING", "ITERATING") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    page.get_by_label("Ausformuliert (Sprachmodell)").check()
+    _ask(page, "Wann ist die Sitzung des NATO-Russland-Rates geplant?")
+    page.get_by_text(re.compile(r"queue", re.I)).first.wait_for(timeout=30_000)  # Gradio's "queue: 1/1"
+    first.result(timeout=300)
+    page.locator("#qa-chat .qa-source").first.wait_for(timeout=300_000)  # then it is answered too
+    # Two conversations, each its own: the page shows only its own question.
+    assert page.locator("#qa-chat").get_by_text("Um wie viel Uhr soll das Telefonat").count() == 0

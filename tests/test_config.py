@@ -29,6 +29,8 @@ def test_environment_overrides_defaults():
     ({"QA_CHUNK_CHARS": "5000"}, "QA_CHUNK_CHARS"),
     ({"QA_COLLECTION": "x"}, "QA_COLLECTION"),
     ({"QA_EMBED_BATCH": "-1"}, "QA_EMBED_BATCH"),
+    ({"QA_APP_AUTH": "nur-ein-name"}, "QA_APP_AUTH"),
+    ({"QA_APP_AUTH": ":geheim"}, "QA_APP_AUTH"),
 ])
 def test_a_bad_value_names_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
@@ -37,3 +39,8 @@ def test_a_bad_value_names_the_variable(env, named):
 
 def test_blank_values_fall_back_to_defaults():
     assert Settings.from_env({"QA_TOP_K": "  "}).top_k == 5
+
+
+def test_the_app_login_is_kept_out_of_the_repr():
+    settings = Settings.from_env({"QA_APP_AUTH": "anna:geheim"})
+    assert settings.app_auth == "anna:geheim" and "geheim" not in repr(settings)
