@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer import Answer, Citation
-from qa.prompts import load_prompt
+from qa.prompts import load_prompt, render
 from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
 
@@ -145,3 +145,38 @@ class ExtractiveAnswerer:
         lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
         text = f"{lead}„{best.text}“ {markers}" if lead else f"{best.text} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question)
+
+    def combine(self, question: str, answers: list[Answer], language: str) -> Answer:
+        """One answer to a question that asks several things, from the answers to its parts, in order.
+
+        A passage cited by two parts keeps one number; a part the articles do not answer says so, and
+        when none is answered the whole answer abstains.
+        """
+        if len(answers) == 1:
+            return answers[0]
+        if all(a.abstained for a in answers):
+            return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="extractive",
+                          question=question)
+        pieces: list[str] = []
+        citations: list[Citation] = []
+        quotes: set[str] = set()
+        for part in answers:
+            if part.abstained:
+                pieces.append(render(f"abstain_part_{language}", question=part.question))
+                continue
+            quote = part.citations[0].quote
+            if sentence_key(quote) in quotes:
+                continue  # both parts are answered by one sentence
+            quotes.add(sentence_key(quote))
+            numbers = []
+            for c in part.citations:
+                same = next((d for d in citations if (d.article, d.start) == (c.article, c.start)), None)
+                if same is None:
+                    same = Citation(**{**c.__dict__, "number": len(citations) + 1})
+                    citations.append(same)
+                numbers.append(same.number)
+            markers = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+            pieces.append(f"„{quote}“ {markers}" if language != "de" else f"{quote} {markers}")
+        lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
+        return Answer(lead + " ".join(pieces), citations, abstained=False, answerer="extractive",
+                      question=question)

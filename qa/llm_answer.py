@@ -36,6 +36,7 @@ class Excerpt:
     text: str
     sentences: tuple[tuple[str, np.ndarray], ...]
     quote: str    # its best sentence
+    parts: tuple[int, ...] = (0,)   # the parts of the question it was chosen for (``Pipeline.parts``)
 
 
 def fixed_prefix() -> list[Message]:
@@ -62,15 +63,23 @@ class LLMAnswerer:
 
     def stream(self, question: str, query_vector: np.ndarray, passages: list[Passage],
                language: str) -> Iterator[str | Answer]:
+        yield from self.stream_parts(question, [(question, query_vector, passages)], language)
+
+    def stream_parts(self, question: str, parts: list[tuple[str, np.ndarray, list[Passage]]],
+                     language: str) -> Iterator[str | Answer]:
+        """Like ``stream``, for a question that asks several things (``Pipeline.parts``): the model is
+        given the passages of each part and writes one answer to the whole question."""
         store = self.extractive.store
-        sentences = store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
-        ranked = self.extractive.rank_sentences(question, query_vector, passages, sentences)
-        fallback = self.extractive.answer(question, query_vector, passages, language, ranked)
+        sentences = store.sentence_vectors(c.article_id for _, _, ps in parts for p in ps for c in p.chunks)
+        ranked = [self.extractive.rank_sentences(q, v, ps, sentences) for q, v, ps in parts]
+        answers = [self.extractive.answer(q, v, ps, language, r) for (q, v, ps), r in zip(parts, ranked)]
+        fallback = self.extractive.combine(question, answers, language)
         if fallback.abstained:
             # Nothing scores close to the question: the model would only be asked to say so, slowly.
             yield fallback
             return
-        excerpts = self.excerpts(passages, ranked, sentences)
+        answered = [(ps, r) for (_, _, ps), r, a in zip(parts, ranked, answers) if not a.abstained]
+        excerpts = self.excerpts(answered, sentences)
         pieces = []
         for delta in self.llm.stream(answer_messages(question, excerpts, language), max_tokens=self.max_tokens):
             pieces.append(delta)
@@ -80,36 +89,54 @@ class LLMAnswerer:
         verdict = self.verifier.verify(generated, sources, question)
         yield self.final(question, language, generated, verdict, excerpts, fallback)
 
-    def excerpts(self, passages: list[Passage], ranked, sentences: dict) -> list[Excerpt]:
-        """The best passages, each cut down to the sentences that score near the best sentence."""
-        scores = {sentence_key(c.text): c.score for c in ranked}
-        best = ranked[0].score
-        out: list[Excerpt] = []
-        budget = MAX_CHARS
-        for passage in passages:
-            chunk = passage.chunk
-            inside = [(start, end, text, vector, scores.get(sentence_key(text), 0.0))
-                      for start, end, text, vector in sentences.get(chunk.article_id, [])
-                      if chunk.start <= start and end <= chunk.end]
-            if not inside:
-                continue
-            top = max(inside, key=lambda row: row[4])
-            if top[4] < best - PASSAGE_MARGIN:
-                continue
-            kept = sorted(inside, key=lambda row: -row[4])[:MAX_SENTENCES]
-            kept = sorted((row for row in kept if row[4] >= best - SENTENCE_MARGIN or row is top),
-                          key=lambda row: row[0])
-            text = _join(kept)
-            if len(text) > budget and out:
-                break
-            budget -= len(text)
-            out.append(Excerpt(passage, text, tuple((row[2], row[3]) for row in kept), top[2]))
-            if len(out) == self.max_passages:
-                break
+    def excerpts(self, retrieved: list[tuple[list[Passage], list]], sentences: dict) -> list[Excerpt]:
+        """The best passages of each part, each cut down to the sentences that score near the part's best.
+
+        ``retrieved``: each part's passages and its ranked sentences. The parts share the passage and
+        character budget; a passage two parts need is sent once, with the sentences of both.
+        """
+        share = len(retrieved)
+        limit, budget = -(-self.max_passages // share), MAX_CHARS // share
+        chosen: dict[tuple[str, int], tuple[Passage, dict, set]] = {}  # passage -> sentences by start, parts
+        for part, (passages, ranked) in enumerate(retrieved):
+            scores = {sentence_key(c.text): c.score for c in ranked}
+            best = ranked[0].score
+            left, taken = budget, 0
+            for passage in passages:
+                chunk = passage.chunk
+                inside = [(start, end, text, vector, scores.get(sentence_key(text), 0.0))
+                          for start, end, text, vector in sentences.get(chunk.article_id, [])
+                          if chunk.start <= start and end <= chunk.end]
+                if not inside:
+                    continue
+                top = max(inside, key=lambda row: row[4])
+                if top[4] < best - PASSAGE_MARGIN:
+                    continue
+                kept = sorted(inside, key=lambda row: -row[4])[:MAX_SENTENCES]
+                kept = [row for row in kept if row[4] >= best - SENTENCE_MARGIN or row is top]
+                size = len(_join(sorted(kept, key=lambda row: row[0])))
+                if size > left and taken:
+                    break
+                left -= size
+                taken += 1
+                key = (chunk.article_id, chunk.start)
+                _, rows, for_parts = chosen.setdefault(key, (passage, {}, set()))
+                for_parts.add(part)
+                for row in kept:
+                    rows.setdefault(row[0], (*row[:4], top[2] if row is top else None))
+                if taken == limit:
+                    break
+        out = []
+        for passage, rows, for_parts in chosen.values():
+            ordered = [rows[start] for start in sorted(rows)]
+            quote = next(row[4] for row in rows.values() if row[4] is not None)
+            out.append(Excerpt(passage, _join(ordered), tuple((row[2], row[3]) for row in ordered), quote,
+                               tuple(sorted(for_parts))))
         return out
 
     def final(self, question: str, language: str, generated: str, verdict: Verdict, excerpts: list[Excerpt],
               fallback: Answer) -> Answer:
+        """The answer to show: the generated one if it holds up, else the extractive ``fallback``."""
         if verdict.abstained:
             return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="llm", question=question,
                           generated=generated)
@@ -118,6 +145,11 @@ class LLMAnswerer:
             problems = [f"it does not say what was asked (no {', '.join(missing)})"]
         if not problems and not self.extractive.terms(verdict.text) - self.extractive.terms(question):
             problems = ["it only repeats the question"]
+        # Each part of a question that asks several things must be answered from its own passages:
+        # "70.000 [1]" alone is true, cited and half an answer.
+        asked = {part for e in excerpts for part in e.parts}
+        if not problems and asked - {part for n in verdict.cited for part in excerpts[n - 1].parts}:
+            problems = ["it answers only part of the question"]
         if problems or not verdict.ok:
             reason = "; ".join(problems) or "the model wrote nothing"
             return Answer(fallback.text, fallback.citations, abstained=fallback.abstained, answerer="extractive",

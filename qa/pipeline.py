@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from qa.answer import Answer
 from qa.config import MODES, Settings
 from qa.errors import QuestionError
-from qa.questions import clean_question, language_of
+from qa.questions import clean_question, language_of, split_question
 from qa.embedding import Embedder, quiet_model_logs
 from qa.sync import IngestReport, ingest_paths
 from qa.store import ChunkStore
@@ -100,14 +100,50 @@ class Pipeline:
         language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
         if turns:
             question, vector, passages = self.standalone(question, turns)
+            parts = [(question, vector, passages)]
         else:
-            vector, passages = self.retrieve(question)
+            parts = self.parts(question)
         if mode == "llm":
-            yield from self.llm_answerer.stream(question, vector, passages, language)
+            yield from self.llm_answerer.stream_parts(question, parts, language)
             return
-        answer = self.extractive.answer(question, vector, passages, language)
+        answer = self.extractive.combine(
+            question, [self.extractive.answer(*part, language) for part in parts], language)
         yield answer.text
         yield answer
+
+    def parts(self, question: str) -> list[tuple[str, np.ndarray, list[Passage]]]:
+        """Each question that ``question`` asks, with its query vector and passages.
+
+        "Wann begann die Videokonferenz, und über welche Leitung lief sie?" asks two things that stand in
+        different passages; retrieved as one, the second is ranked below the first's neighbours. A part is
+        retrieved as asked, or with the other parts' words attached when it cannot be answered alone ("In
+        welcher Form wollte er das zugesichert bekommen?").
+        """
+        from qa.chat import attach_context
+
+        terms = self.extractive.terms
+        vector, passages = self.retrieve(question)
+        whole = [(question, vector, passages)]
+        parts = split_question(question)
+        if len(parts) == 1 or any(not terms(part) for part in parts):  # "…, und wo?" is one question
+            return whole
+        language = language_of(question)
+        if not self.extractive.confident(self.extractive.rank_sentences(question, vector, passages), language):
+            # The articles do not cover the question as a whole. A part alone is shorter and scores
+            # higher: "Wann findet der nächste G20-Gipfel statt?" finds the Putin–Biden summit.
+            return whole
+        out = []
+        for i, part in enumerate(parts):
+            others = [(" ".join(other for j, other in enumerate(parts) if j != i), "")]
+            own = terms(part)
+            for candidate in (part, attach_context(part, others)):
+                vector, passages = self.retrieve(candidate)
+                ranked = self.extractive.rank_sentences(candidate, vector, passages)
+                if (self.extractive.confident(ranked, language)
+                        and len(own & terms(ranked[0].text)) >= len(own) / 2):
+                    break
+            out.append((part, vector, passages))
+        return out
 
     def retrieve(self, question: str) -> tuple[np.ndarray, list[Passage]]:
         vector = self.embedder.embed_query(question)

@@ -38,3 +38,31 @@ def language_of(text: str) -> str:
     english = sum(w in _ENGLISH for w in words)
     german = sum(w in _GERMAN for w in words) + 2 * bool(re.search(r"[äöüß]", text.lower()))
     return "en" if english > german else "de"
+
+
+# What starts a second question joined to the first: "…, und über welche Leitung lief sie?"
+_ASKS = (r"(?:wie|wer|wen|wem|wessen|was|wann|wo|woher|wohin|warum|weshalb|wieso|welche[rnms]?|"
+         r"(?:in|an|auf|aus|bei|für|mit|nach|über|um|von|vor|zu|seit|bis|unter|gegen) (?:welche[rnms]?|wie|wann|"
+         r"wem|wen|was)|how|what|who|whom|when|where|which|why|(?:in|at|on|for|with|from|by|since|until) "
+         r"(?:which|what|whom))")
+_JOINED = re.compile(rf",?\s+(?:und|and|sowie)\s+(?={_ASKS}\b)", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """The questions that ``question`` joins with "und": each is answered from its own passages.
+
+    >>> split_question("Wann begann die Videokonferenz, und über welche Leitung lief sie?")
+    ['Wann begann die Videokonferenz?', 'Über welche Leitung lief sie?']
+    >>> split_question("Was sagten Putin und Biden?")
+    ['Was sagten Putin und Biden?']
+    """
+    pieces = _JOINED.split(question)
+    if len(pieces) == 1:
+        return [question]
+    parts = []
+    for piece in pieces:
+        piece = piece.strip().rstrip(",;:?!. ")
+        if not piece:
+            return [question]
+        parts.append(piece[0].upper() + piece[1:] + "?")
+    return parts

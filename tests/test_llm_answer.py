@@ -199,7 +199,8 @@ def test_every_prompt_renders_with_its_variables():
     names = sorted(p.stem for p in PROMPTS_DIR.glob("*.txt"))
     variables = {"answer_system": {"abstain_de": "A", "abstain_en": "B"},
                  "answer_user": {"passages": "[1] P", "question": "F?", "language_rule": "R"},
-                 "condense_user": {"history": "Frage: F\nAntwort: A", "question": "Und?"}}
+                 "condense_user": {"history": "Frage: F\nAntwort: A", "question": "Und?"},
+                 "abstain_part_de": {"question": "Wo?"}, "abstain_part_en": {"question": "Where?"}}
     for name in names:
         text = render(name, **variables.get(name, {}))
         assert "$" not in text and text.strip(), name
@@ -225,3 +226,26 @@ def test_a_rewrite_that_takes_nothing_from_the_conversation_gets_the_earlier_que
     history = [("Wer ist Putins außenpolitischer Berater?", "Juri Uschakow [1].")]
     assert condense(llm, "Was hat er über das Telefonat gesagt?", history) == \
         "Was hat er über das Telefonat gesagt? (Putins außenpolitischer Berater)"
+
+
+TWO_THINGS = ("Wie viele Soldaten hat Russland laut US-Geheimdiensten an der Grenze zusammengezogen, und wie viele "
+              "soll umgekehrt die Ukraine laut Moskau an die Linie zu den Separatistengebieten verlegt haben?")
+
+
+def test_a_question_that_asks_two_things_gets_the_passages_of_both(pipeline, llm):
+    llm.say("Russland soll 70.000 Soldaten zusammengezogen haben [1], die Ukraine laut Moskau mehr als "
+            "120.000 Soldaten verlegt haben [2].")
+    answer = pipeline.ask(TWO_THINGS, mode="llm")
+    passages = _passages(llm.calls[0])
+    assert "70.000" in passages[1] and "120.000" in passages[2]
+    assert sum(len(t) for t in passages.values()) <= 700 and TWO_THINGS in llm.calls[0][-1].content
+    assert answer.answerer == "llm", answer.fallback_reason
+    assert [c.number for c in answer.citations] == [1, 2]
+
+
+def test_an_answer_to_one_of_two_things_falls_back_to_the_quotes_of_both(pipeline, llm):
+    llm.say("Russland soll 70.000 Soldaten zusammengezogen haben [1].")
+    answer = pipeline.ask(TWO_THINGS, mode="llm")
+    # True and cited, but the second number is missing: the extractive answer has both.
+    assert answer.answerer == "extractive" and answer.fallback_reason == "it answers only part of the question"
+    assert "70.000" in answer.text and "120.000" in answer.text
