@@ -135,15 +135,25 @@ class Pipeline:
         out = []
         for i, part in enumerate(parts):
             others = [(" ".join(other for j, other in enumerate(parts) if j != i), "")]
-            own = terms(part)
             for candidate in (part, attach_context(part, others)):
-                vector, passages = self.retrieve(candidate)
-                ranked = self.extractive.rank_sentences(candidate, vector, passages)
-                if (self.extractive.confident(ranked, language)
-                        and len(own & terms(ranked[0].text)) >= len(own) / 2):
+                vector, passages, found = self.try_form(candidate, terms(part), language)
+                if found:
                     break
             out.append((part, vector, passages))
         return out
+
+    def try_form(self, candidate: str, own: set[str], language: str) -> tuple[np.ndarray, list[Passage], bool]:
+        """``candidate``'s query vector and passages, and whether they hold a sentence that answers it.
+
+        Words attached from elsewhere alone can make a sentence look relevant ("Und wie hoch ist dort die
+        Inflation?" after a question about soldiers finds the soldiers): the best sentence must also hold
+        at least half of ``own``, the stemmed words of what is asked itself.
+        """
+        vector, passages = self.retrieve(candidate)
+        ranked = self.extractive.rank_sentences(candidate, vector, passages)
+        found = (bool(own) and self.extractive.confident(ranked, language)
+                 and len(own & self.extractive.terms(ranked[0].text)) >= len(own) / 2)
+        return vector, passages, found
 
     def retrieve(self, question: str) -> tuple[np.ndarray, list[Passage]]:
         vector = self.embedder.embed_query(question)
@@ -171,13 +181,8 @@ class Pipeline:
         if not refers_back and candidates[0] != question:
             candidates.append(question)
         for candidate in candidates:
-            vector, passages = self.retrieve(candidate)
-            ranked = self.extractive.rank_sentences(candidate, vector, passages)
-            # The attached topic alone makes a sentence look relevant ("Und wie hoch ist dort die
-            # Inflation?" after a question about soldiers finds the soldiers): the best sentence must
-            # also hold at least half of what the follow-up itself asks about.
-            if (own and self.extractive.confident(ranked, language_of(question))
-                    and len(own & terms(ranked[0].text)) >= len(own) / 2):
+            vector, passages, found = self.try_form(candidate, own, language_of(question))
+            if found:
                 return candidate, vector, passages
         rewritten = within_limit(condense(self.llm, question, history))
         return (rewritten, *self.retrieve(rewritten))
