@@ -1,4 +1,4 @@
-# make run  — set up everything (first time: a few minutes), build the index, answer a question
+# make run  — set up everything (first time: a few minutes), build the index if there is none, answer a question
 # make test — set up everything with the test tools, start a Chroma server, run the whole test suite
 # make serve — the chat page on http://127.0.0.1:7860
 # make eval — the eval suite with the LLM and the baselines: report and plot in eval/results/
@@ -31,8 +31,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `qa ask` builds the index from seeds/ when there is none; an index synced with other articles is kept.
 run: install
-	$(BIN)/qa ingest
 	$(BIN)/qa ask "$(Q)"
 
 serve: install
@@ -45,7 +45,7 @@ $(CHROMIUM):
 test: install $(CHROMIUM)
 	bash tests/with_chroma_server.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The full eval: every pair through both modes and the baselines, llama-index's with the LLM (about 25 min).
+# The full eval: every pair through both modes and the baselines, llama-index's with the LLM (about 25 min on 2 cores).
 eval: install
 	$(BIN)/qa eval $(EVAL_ARGS)
 

@@ -114,6 +114,8 @@ def _eval(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR, format="%(message)s")  # problems are printed below
+    for name in ("qa.config", "qa.web"):  # a misspelt setting; serving to the network without a login
+        logging.getLogger(name).setLevel(logging.WARNING)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["eval"]:  # its own options, parsed by eval.run
         args = argparse.Namespace(run=lambda _: _eval(argv[1:]))

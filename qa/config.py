@@ -1,11 +1,14 @@
 """All settings in one place: defaults, overridden by ``QA_*`` environment variables.
 
-Nothing else in the package reads the environment; a ``Settings`` is built once and passed down.
-A wrong value raises ``ConfigError`` naming the variable and what it accepts.
+Nothing else in the package reads the environment (but ``QA_DEBUG``, the CLI's traceback switch); a
+``Settings`` is built once and passed down. A wrong value raises ``ConfigError`` naming the variable and
+what it accepts; a ``QA_*`` name that is no setting (``QA_TOPK``) is logged, with the one it resembles.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,6 +18,10 @@ from qa.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODES = ("extractive", "llm")
+# QA_* names that are read but are not settings; QA_TEST_* belong to the test suite.
+_NOT_SETTINGS = {"QA_DEBUG"}
+_warned: set[str] = set()
+log = logging.getLogger(__name__)
 
 
 def _default_cache_dir() -> Path:
@@ -90,6 +97,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         """Defaults overridden by the ``QA_*`` variables of ``env`` (default: ``os.environ``)."""
         env = os.environ if env is None else env
+        _warn_unknown(env)
         values = {}
         for f in fields(cls):
             name = "QA_" + f.name.upper()
@@ -107,6 +115,19 @@ class Settings:
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+
+def _warn_unknown(env: Mapping[str, str]) -> None:
+    """Log, once each, the ``QA_*`` variables that are no setting: a typo would otherwise pass unnoticed."""
+    known = {"QA_" + f.name.upper() for f in fields(Settings)}
+    for name in env:
+        if (not name.startswith("QA_") or name in known or name in _NOT_SETTINGS or name.startswith("QA_TEST_")
+                or name in _warned):
+            continue
+        _warned.add(name)
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else "the settings are listed in README.md under Settings"
+        log.warning("%s is not a setting and is ignored; %s", name, hint)
 
 
 def _parse(name: str, raw: str, kind: str):

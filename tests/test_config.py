@@ -44,3 +44,11 @@ def test_blank_values_fall_back_to_defaults():
 def test_the_app_login_is_kept_out_of_the_repr():
     settings = Settings.from_env({"QA_APP_AUTH": "anna:geheim"})
     assert settings.app_auth == "anna:geheim" and "geheim" not in repr(settings)
+
+
+def test_a_misspelt_setting_is_reported_with_the_one_it_resembles(caplog):
+    with caplog.at_level("WARNING", logger="qa.config"):
+        settings = Settings.from_env({"QA_TOPK": "3", "QA_DEBUG": "1", "QA_TEST_CHROMA_PORT": "8123"})
+    assert settings.top_k == 5  # ignored, not guessed
+    assert [r.getMessage() for r in caplog.records] == ["QA_TOPK is not a setting and is ignored; did you mean "
+                                                        "QA_TOP_K?"]
