@@ -7,9 +7,11 @@
 
 import os
 
-# Offline always: set before anything imports huggingface_hub, chromadb or gradio.
+# Offline always, and no progress bars on every model load: set before anything imports huggingface_hub,
+# transformers, chromadb or gradio (they read these once, at import).
 for _name, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-                      "GRADIO_ANALYTICS_ENABLED": "False"}.items():
+                      "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                      "TRANSFORMERS_VERBOSITY": "error"}.items():
     os.environ.setdefault(_name, _value)
 
 from qa.answer import Answer, Citation  # noqa: E402
