@@ -86,12 +86,18 @@ def attach_context(question: str, history: list[tuple[str, str]]) -> str:
     return f"{question} ({' '.join(about)})" if about else question
 
 
-def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str:
-    """The standalone form of ``question``; ``question`` itself when there is no history or the rewrite fails."""
+def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str | None:
+    """The model's standalone form of ``question`` (``question`` itself when there is no history).
+
+    None when the model wrote no question: it answered instead, from nothing. When its rewrite took nothing
+    from the conversation, the earlier question's topic is attached.
+    """
     if not history:
         return question
     text = "".join(llm.stream(condense_messages(question, history), max_tokens=80, stop=["\n"]))
     rewritten = clean_rewrite(text, question)
+    if rewritten is None:
+        return None
     if _words(rewritten) <= _words(question):
         return attach_context(question, history)  # the model took nothing from the conversation
     return rewritten
@@ -101,15 +107,16 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in re.findall(r"\w\w+", text)}
 
 
-def clean_rewrite(text: str, question: str) -> str:
+def clean_rewrite(text: str, question: str) -> str | None:
+    """The question in the model's ``text``, without labels and quotes; None when there is none."""
     text = text.strip().splitlines()[0] if text.strip() else ""
     text = re.sub(r"^(eigenständige frage|umgeschriebene frage|anschlussfrage|frage|question)\s*:\s*", "",
                   text, flags=re.I)
     text = text.strip(" \"'„“”»«")
     if not re.search(r"\w", text) or len(text) > 3 * len(question) + 200:
-        return question
+        return None
     if not text.endswith("?"):
         # The model answered instead of rewriting ("Sein Amt ist seit dem 15. Dezember 2019."): an answer
         # made up without passages must not become the question.
-        return question
+        return None
     return text

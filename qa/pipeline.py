@@ -166,7 +166,7 @@ class Pipeline:
         Cheap forms first: the question with the earlier question's topic attached, then, when it points
         back at nothing ("Und wer unterstützt die Separatisten?"), the question as asked. The language model
         rewrites it only when neither finds a sentence to answer from, since its rewrite costs a second or
-        two on 2 cores before the answer can start.
+        two on 2 cores before the answer can start. A follow-up that none of these resolves gets no passages.
         """
         from qa.chat import REFERENCE_WORDS, attach_context, condense
 
@@ -184,7 +184,13 @@ class Pipeline:
             vector, passages, found = self.try_form(candidate, own, language_of(question))
             if found:
                 return candidate, vector, passages
-        rewritten = within_limit(condense(self.llm, question, history))
+        rewritten = condense(self.llm, question, history)
+        if rewritten is None or within_limit(rewritten) != " ".join(rewritten.split()):
+            # The model wrote an answer, not a question ("Sein Amt ist seit dem 15. Dezember 2019."), or one
+            # too long, and no form found a sentence holding what the follow-up asks: answering from the
+            # closest passages would state what was not asked. No passages, so both answerers decline at once.
+            return candidates[0], self.embedder.embed_query(candidates[0]), []
+        rewritten = within_limit(rewritten)
         return (rewritten, *self.retrieve(rewritten))
 
     def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:

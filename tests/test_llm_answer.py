@@ -160,6 +160,14 @@ def test_a_follow_up_the_rules_cannot_resolve_is_rewritten_by_the_model(pipeline
     assert answer.question == standalone and standalone in llm.calls[1][-1].content
 
 
+def test_a_follow_up_neither_the_rules_nor_the_model_resolve_is_declined_without_generating(pipeline, llm):
+    llm.say("Sein Amt ist seit dem 15. Dezember 2019.")  # an invented answer, not a rewrite
+    answer = pipeline.ask("Und seit wann hat er dieses Amt inne?", mode="llm",
+                          history=[("Wer ist der Sprecher des Kremls?", "Dmitri Peskow [1].")])
+    assert answer.abstained and answer.text == "Dazu steht nichts in den Artikeln."
+    assert len(llm.calls) == 1  # the rewrite only; no answer was generated
+
+
 @pytest.mark.parametrize("question", ["Und wie hoch ist dort die Inflation?", "Wie alt ist er?"])
 def test_the_earlier_topic_alone_does_not_count_as_resolving_a_follow_up(pipeline, llm, question):
     # The soldiers sentence matches the attached topic, not what is asked: the model must rewrite it.
@@ -171,18 +179,19 @@ def test_the_earlier_topic_alone_does_not_count_as_resolving_a_follow_up(pipelin
 
 def test_a_rewrite_may_not_grow_a_question_past_the_limit(indexed, embedder, llm):
     settings = indexed.with_(max_question_chars=40)
-    pipeline = Pipeline(settings, embedder, llm.say("x" * 30 + " Wer hatte die Initiative für das Telefonat?"))
-    answer = pipeline.ask("Und wer hatte die Initiative dafür?", mode="extractive",
-                          history=[(CALL, "Um 21:30 Uhr MEZ.")])
-    assert answer.question == "Und wer hatte die Initiative dafür?"
+    pipeline = Pipeline(settings, embedder, llm.say("x" * 30 + " Was sagte Juri Uschakow über das Telefonat?"))
+    answer = pipeline.ask("Was hat er über das Telefonat gesagt?", mode="extractive",
+                          history=[("Wer ist Putins außenpolitischer Berater?", "Juri Uschakow [1].")])
+    assert len(llm.calls) == 1  # the rules found nothing, so the model was asked
+    assert answer.question == "Was hat er über das Telefonat gesagt?" and answer.abstained  # left unresolved
 
 
-def test_a_rewrite_that_is_not_a_question_leaves_the_question_as_asked():
-    assert clean_rewrite("", "Und dafür?") == "Und dafür?"
+def test_only_a_question_counts_as_a_rewrite():
+    assert clean_rewrite("", "Und dafür?") is None
     assert clean_rewrite("Eigenständige Frage: „Wer hatte die Initiative?“\nAntwort: Putin", "x") == \
         "Wer hatte die Initiative?"
-    assert clean_rewrite("x" * 500, "Und dafür?") == "Und dafür?"
-    assert clean_rewrite("Sein Amt ist seit dem 15. Dezember 2019.", "Seit wann?") == "Seit wann?"  # answered
+    assert clean_rewrite("x" * 500, "Und dafür?") is None
+    assert clean_rewrite("Sein Amt ist seit dem 15. Dezember 2019.", "Seit wann?") is None  # answered
 
 
 @pytest.mark.parametrize("history, message", [
