@@ -116,6 +116,9 @@ def main() -> None:
     by_model = [r for r in rows if r["rewritten_by_model"]]
     follow_ups = sum(r["follow_up"] for r in rows)
     slowest = sorted((r for r in rows if r["first"] is not None), key=lambda r: -r["first"])[:5]
+    # A declined answer streams nothing: the abstention is the first and only thing the user sees.
+    declined = [r["total"] for r in rows if r["first"] is None]
+    declined_follow_ups = [r for r in rows if r["first"] is None and r["follow_up"]]
     totals = [r["total"] for r in rows]
     generated = [r["total"] for r in rows if r["first"] is not None]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -135,7 +138,9 @@ def main() -> None:
         f"{args.rounds} round(s); {len(firsts)} reached the model, the rest were declined before it (nothing in "
         "the passages scored close to the question).",
         f"Follow-ups rewritten by the model: {len(by_model)} of {follow_ups}; the others were resolved by "
-        "attaching the earlier question's topic, or were standalone already.",
+        "attaching the earlier question's topic, or were standalone already, or were declined "
+        f"({len(declined_follow_ups)}: "
+        + (", ".join(f"„{r['question']}“ after {r['total']:.2f} s" for r in declined_follow_ups) or "none") + ").",
         "",
         "| measure | p50 | p95 | max | target |",
         "|---|---:|---:|---:|---:|",
@@ -147,6 +152,8 @@ def main() -> None:
         f"{percentile(follow, .95):.2f} s | {max(follow):.2f} s | < 3 s |",
         *([f"| … of which the model rewrote first | {percentile(m, .5):.2f} s | {percentile(m, .95):.2f} s | "
            f"{max(m):.2f} s | < 3 s |" for m in [[r["first"] for r in by_model if r["first"] is not None]] if m]),
+        *([f"| time to a declined answer (nothing streamed before it) | {percentile(declined, .5):.2f} s | "
+           f"{percentile(declined, .95):.2f} s | {max(declined):.2f} s | < 3 s |"] if declined else []),
         f"| whole verified answer (questions the model answered) | {percentile(generated, .5):.2f} s | "
         f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | < 10 s |",
         f"| whole answer, every question | {percentile(totals, .5):.2f} s | {percentile(totals, .95):.2f} s | "
