@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from qa.config import Settings  # noqa: E402
 from qa.e5model import MODEL_NAME  # noqa: E402
-from qa.embedding import Embedder, quiet_model_logs  # noqa: E402
+from qa.embedding import Embedder  # noqa: E402
 from qa.sync import ingest_paths  # noqa: E402
 from qa.store import ChunkStore  # noqa: E402
 
@@ -232,7 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md", help="where to write the report")
     args = parser.parse_args(argv)
 
-    quiet_model_logs()
     settings = Settings.from_env().with_(seeds_dir=ROOT / "seeds", chroma_host=None, chroma_port=None)
     embedder = Embedder(settings.embed_model, cache_dir=settings.cache_dir, batch_size=settings.embed_batch)
     converted = settings.embed_model == MODEL_NAME and not (settings.cache_dir / "multilingual-e5-small").exists()

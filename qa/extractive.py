@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -172,7 +172,7 @@ class ExtractiveAnswerer:
             for c in part.citations:
                 same = next((d for d in citations if (d.article, d.start) == (c.article, c.start)), None)
                 if same is None:
-                    same = Citation(**{**c.__dict__, "number": len(citations) + 1})
+                    same = replace(c, number=len(citations) + 1)
                     citations.append(same)
                 numbers.append(same.number)
             markers = "".join(f"[{n}]" for n in dict.fromkeys(numbers))

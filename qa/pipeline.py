@@ -13,7 +13,7 @@ from qa.answer import Answer
 from qa.config import MODES, Settings
 from qa.errors import QuestionError
 from qa.questions import clean_question, language_of, split_question
-from qa.embedding import Embedder, quiet_model_logs
+from qa.embedding import Embedder
 from qa.sync import IngestReport, ingest_paths
 from qa.store import ChunkStore
 
@@ -27,7 +27,6 @@ class Pipeline:
     """Holds the embedder and the store; models and clients load on first use, not here."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, llm=None) -> None:
-        quiet_model_logs()
         self.settings = settings
         if embedder is not None:
             self.__dict__["embedder"] = embedder  # a model already loaded elsewhere (tests, benchmarks)

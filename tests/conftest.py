@@ -16,7 +16,7 @@ import pytest
 
 import qa  # noqa: F401  (sets the offline environment first)
 from qa.config import Settings
-from qa.embedding import Embedder, quiet_model_logs
+from qa.embedding import Embedder
 from qa.store import ChunkStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,6 @@ def _clean_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    quiet_model_logs()
     model = Embedder(cache_dir=CACHE)
     model.warm_up()
     return model
