@@ -155,13 +155,20 @@ class LLMAnswerer:
             return Answer(fallback.text, fallback.citations, abstained=fallback.abstained, answerer="extractive",
                           question=question, generated=generated, fallback_reason=reason)
         order = {old: new for new, old in enumerate(verdict.cited, 1)}
+        # The sentence to mark in each passage: the one the answer rests on, not the passage's best for the
+        # question (a passage sent for two parts of a question holds the best sentence of each).
+        quotes: dict[int, str] = {}
+        for statement in verdict.statements:
+            for number, sentence in statement.quotes:
+                quotes.setdefault(number, sentence)
         text = re.sub(r"\[(\d+)\]", lambda m: f"[{order[int(m.group(1))]}]", verdict.text)
         citations = []
         for old, new in order.items():
             e = excerpts[old - 1]
             chunk = e.passage.chunk
             citations.append(Citation(number=new, text=e.text, article=chunk.article_id, title=chunk.title,
-                                      date=chunk.date, score=round(e.passage.score, 4), quote=e.quote,
+                                      date=chunk.date, score=round(e.passage.score, 4),
+                                      quote=quotes.get(old, e.quote),
                                       start=chunk.start, end=chunk.end))
         return Answer(text, citations, abstained=False, answerer="llm", question=question, generated=generated)
 

@@ -73,6 +73,7 @@ class Statement:
     problems: tuple[str, ...] = ()
     similarity: float = 0.0   # closest cited sentence
     abstains: bool = False
+    quotes: tuple[tuple[int, str], ...] = ()   # each cited passage's sentence closest to the statement
 
     @property
     def supported(self) -> bool:
@@ -186,12 +187,15 @@ class Verifier:
                question: str) -> Statement:
         cited_text = " ".join(sources[n].text for n in cited)
         problems = self.missing_facts(text, cited_text, question)
-        similarity = max((float(vector @ v) for n in cited for _, v in sources[n].sentences), default=0.0)
+        closest = {n: max(sources[n].sentences, key=lambda s: float(vector @ s[1])) for n in cited
+                   if sources[n].sentences}
+        similarity = max((float(vector @ v) for _, v in closest.values()), default=0.0)
         overlap = self.overlap(text, cited_text, question)
         if similarity < self.min_similarity and overlap < self.min_overlap:
             problems.append(f"too far from the cited text (similarity {similarity:.2f}, shared words "
                             f"{overlap:.0%})")
-        return Statement(text, cited, tuple(problems), round(similarity, 4))
+        return Statement(text, cited, tuple(problems), round(similarity, 4),
+                         quotes=tuple((n, sentence) for n, (sentence, _) in closest.items()))
 
     def missing_facts(self, statement: str, cited_text: str, question: str = "") -> list[str]:
         """The numbers, dates and names of ``statement`` that ``cited_text`` does not hold."""

@@ -258,3 +258,21 @@ def test_an_answer_to_one_of_two_things_falls_back_to_the_quotes_of_both(pipelin
     # True and cited, but the second number is missing: the extractive answer has both.
     assert answer.answerer == "extractive" and answer.fallback_reason == "it answers only part of the question"
     assert "70.000" in answer.text and "120.000" in answer.text
+
+
+def test_the_marked_sentence_is_the_one_the_statement_rests_on(pipeline, llm):
+    question = ("Wann begann die Videokonferenz am Dienstag, und über welche Art von Leitung lief sie nach "
+                "Kremlangaben?")
+    llm.say("x [1].")
+    pipeline.ask(question, mode="llm")
+    passages = _passages(llm.calls[0])
+    start = next(n for n, t in passages.items() if "kurz nach 16.00 Uhr MEZ begann" in t)
+    line = next(n for n, t in passages.items() if "abhörsichere Leitung" in t)
+    llm.say(f"Die Videokonferenz begann kurz nach 16.00 Uhr MEZ [{start}]. Nach Kremlangaben lief sie über eine "
+            f"besonders geschützte und abhörsichere Leitung [{line}].")
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.answerer == "llm", answer.fallback_reason
+    # The passage sent for the second part also holds the best sentence for the first; the mark follows
+    # what the answer says, not which sentence scored best for the question.
+    assert [("16.00" in c.quote, "abhörsichere" in c.quote) for c in answer.citations] == [(True, False),
+                                                                                          (False, True)]
