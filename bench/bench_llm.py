@@ -116,6 +116,7 @@ def main() -> None:
     declined = [r["total"] for r in rows if r["first"] is None]
     declined_follow_ups = [r for r in rows if r["first"] is None and r["follow_up"]]
     totals = [r["total"] for r in rows]
+    visible = [r["first"] if r["first"] is not None else r["total"] for r in rows]
     generated = [r["total"] for r in rows if r["first"] is not None]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines = [
@@ -140,6 +141,8 @@ def main() -> None:
         "",
         "| measure | p50 | p95 | max | target |",
         "|---|---:|---:|---:|---:|",
+        f"| first visible answer, every question (a declined one is its answer) | "
+        f"{percentile(visible, .5):.2f} s | {percentile(visible, .95):.2f} s | {max(visible):.2f} s | p50 ≤ 2 s |",
         f"| time to first token | {percentile(firsts, .5):.2f} s | {percentile(firsts, .95):.2f} s | "
         f"{max(firsts):.2f} s | < 3 s |",
         f"| time to first token, standalone questions | {percentile(standalone, .5):.2f} s | "
@@ -151,13 +154,14 @@ def main() -> None:
         *([f"| time to a declined answer (nothing streamed before it) | {percentile(declined, .5):.2f} s | "
            f"{percentile(declined, .95):.2f} s | {max(declined):.2f} s | < 3 s |"] if declined else []),
         f"| whole verified answer (questions the model answered) | {percentile(generated, .5):.2f} s | "
-        f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | < 10 s |",
+        f"{percentile(generated, .95):.2f} s | {max(generated):.2f} s | p50 ≤ 4 s, p95 ≤ 6 s |",
         f"| whole answer, every question | {percentile(totals, .5):.2f} s | {percentile(totals, .95):.2f} s | "
-        f"{max(totals):.2f} s | < 10 s |",
+        f"{max(totals):.2f} s | p50 ≤ 4 s, p95 ≤ 6 s |",
         "",
         f"Peak memory (ru_maxrss of the process: e5, Chroma, BM25 and the LLM): {peak:,.0f} MiB.",
-        f"Answers by the LLM: {sum(r['answer'].answerer == 'llm' for r in rows)}, replaced by the extractive "
-        f"answer after the check: {sum(bool(r['answer'].fallback_reason) for r in rows)}, "
+        f"Answers by the LLM: {sum(r['answer'].answerer == 'llm' for r in rows)} "
+        f"(with a checked short answer: {sum(bool(r['answer'].short) for r in rows)}), with a fallback "
+        f"reason: {sum(bool(r['answer'].fallback_reason) for r in rows)}, "
         f"declined: {sum(r['answer'].abstained for r in rows)}.",
         f"Mean streamed pieces per generated answer: {statistics.mean(r['pieces'] for r in rows if r['pieces']):.0f}.",
         "",

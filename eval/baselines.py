@@ -38,6 +38,9 @@ class Result:
     question: str = ""                    # the question as the system asked it (a follow-up's rewrite)
     seconds: float = 0.0
     markers_valid: bool | None = None     # every [n] names a source and every citation is named
+    unsupported: tuple[str, ...] = ()     # names, numbers, dates stated that no cited passage holds
+    language_ok: bool | None = None       # the answer is in the question's language
+    short: str = ""                       # the short answer (LLM mode)
 
 
 def declines(text: str) -> bool:

@@ -32,7 +32,8 @@ if str(ROOT) not in sys.path:
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from eval import metrics as m  # noqa: E402
 from eval.baselines import LlamaIndexStock, Result, local_llamacpp, stock_generate_kwargs  # noqa: E402
-from eval.dataset import KINDS, QUESTIONS, DatasetError, Pair, load_pairs, unquoted  # noqa: E402
+from eval.checks import language_matches, unsupported  # noqa: E402
+from eval.dataset import KINDS, QUESTIONS, DatasetError, Pair, load_pairs, part_of, unquoted  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.questions import language_of  # noqa: E402
@@ -84,7 +85,9 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         seconds = time.perf_counter() - started
         _, passages = pipeline.retrieve(answer.question)  # what the answer was drawn from
         return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
-                      answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer))
+                      answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer),
+                      tuple(unsupported(answer, pair.question)), language_matches(answer, pair.question),
+                      answer.short)
     if name in ("bm25", "dense"):
         # A retriever a user would build has no follow-up handling: the question goes in as asked.
         started = time.perf_counter()
@@ -149,6 +152,9 @@ def summarise(rows: list[tuple[Pair, Result]]) -> dict[str, float]:
     scores = [score(p, r) for p, r in rows]
     summary = {name: m.mean(s[name] for s in scores) for name in METRICS}
     seconds = [r.seconds for _, r in rows]
+    checked = [r for _, r in rows if r.language_ok is not None]
+    summary.update({"unsupported": float(sum(bool(r.unsupported) for r in checked)) if checked else math.nan,
+                    "wrong_language": float(sum(not r.language_ok for r in checked)) if checked else math.nan})
     summary.update({"p50_s": m.percentile(seconds, .5), "p95_s": m.percentile(seconds, .95),
                     "top3_chars": m.mean(sum(map(len, r.retrieved[:3])) for _, r in rows)})
     return summary
@@ -164,11 +170,12 @@ def by_kind(rows: list[tuple[Pair, Result]]) -> dict[str, tuple[float, int]]:
 
 
 def table(summaries: dict[str, dict[str, float]]) -> str:
-    columns = [*METRICS, "p50_s", "p95_s", "top3_chars"]
+    columns = [*METRICS, "unsupported", "wrong_language", "p50_s", "p95_s", "top3_chars"]
     lines = ["| system | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for name, s in summaries.items():
         cells = ["—" if math.isnan(s[c]) else f"{s[c]:.2f} s" if c.endswith("_s") else
-                 f"{s[c]:,.0f}" if c == "top3_chars" else f"{s[c]:.2f}" for c in columns]
+                 f"{s[c]:,.0f}" if c in ("top3_chars", "unsupported", "wrong_language") else f"{s[c]:.2f}"
+                 for c in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -300,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qa eval", description=__doc__.splitlines()[0])
     parser.add_argument("--systems", help=f"comma-separated, from {', '.join(SYSTEMS)} (default: all)")
     parser.add_argument("--fast", action="store_true", help="no LLM: " + ", ".join(FAST) + " (retrieval only)")
+    parser.add_argument("--suite", choices=("pairs", "xquad-dev"), default="pairs",
+                        help="pairs: eval/questions.jsonl over seeds/ (default); xquad-dev: German Wikipedia "
+                             "questions over an index of their own, with the unanswerable counterpart")
+    parser.add_argument("--parts", default="calibration,held-out",
+                        help="xquad-dev: which parts to run (calibration, held-out)")
     parser.add_argument("--pairs", type=Path, default=QUESTIONS, help="the pairs (JSONL)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results",
                         help="results folder; each run writes a dated folder in it")
@@ -316,13 +328,27 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [s for s in systems if s not in SYSTEMS]
         if unknown or not systems:
             parser.error(f"unknown system(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SYSTEMS)}")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.suite == "xquad-dev":
+        from eval import xquad
+
+        parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+        if not parts or set(parts) - set(xquad.PARTS):
+            parser.error(f"--parts: choose from {', '.join(xquad.PARTS)}")
+        answering = [s for s in (systems if args.systems else ["extractive"] if args.fast
+                                 else ["extractive", "llm"]) if s in ("extractive", "llm")]
+        if not answering:
+            parser.error("the xquad-dev suite runs the answering systems: extractive, llm")
+        limits = {(system, metric): value for spec in args.min
+                  for (system, _, rest) in [spec.partition(".")] for (metric, _, value) in [rest.partition("=")]
+                  for value in [float(value)]}
+        return xquad.evaluate(answering, parts, args.out, progress=progress, thresholds=limits)
     thresholds = parse_thresholds(args.min, args.thresholds)
     try:
         pairs = load_pairs(args.pairs)
     except DatasetError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         return 2
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
     return evaluate(pairs, systems, thresholds, args.out, progress=progress, with_llm=not args.fast)
 
 
@@ -358,6 +384,12 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
             pipeline.warm_up_llm()
         rows_by_system = {name: run_system(name, pairs, pipeline, stock, progress) for name in systems}
     summaries = {name: summarise(rows) for name, rows in rows_by_system.items()}
+    articles = {p.name: p.read_text(encoding="utf-8") for p in sorted(settings.seeds_dir.glob("*.txt"))}
+    by_part = {part: {name: summarise([(p, r) for p, r in rows if part_of(p, articles) == part])
+                      for name, rows in rows_by_system.items()} for part in ("held-out", "calibration")}
+    notes.append("## By part (split by article: the calibration part's pairs may have been fitted on)\n\n"
+                 + "\n\n".join(f"### {part} ({sum(part_of(p, articles) == part for p in pairs)} pairs)\n\n"
+                                + table(s) for part, s in by_part.items()))
     kinds = {name: by_kind(rows) for name, rows in rows_by_system.items() if rows and rows[0][1].answer is not None}
 
     folder = out / f"{started:%Y%m%d-%H%M%S}"
@@ -376,6 +408,8 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
 
     print()
     print(table(summaries))
+    print("\nheld-out part only:")
+    print(table(by_part["held-out"]))
     if kinds:
         print()
         print(kind_table(kinds))

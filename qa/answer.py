@@ -28,6 +28,8 @@ class Answer:
     question: str = ""             # the question as answered (after cleaning, or condensing in a chat)
     generated: str = ""            # what the language model wrote, before verification (LLM mode)
     fallback_reason: str = ""      # why the generated answer was replaced by the extractive one
+    short: str = ""                # the short answer alone, copied from the cited sentence (LLM mode)
+    confidence: float = 0.0        # calibrated probability that the articles answer the question
 
     def format(self) -> str:
         """The answer and its cited passages as plain text, for the terminal."""

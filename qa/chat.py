@@ -14,17 +14,12 @@ import re
 from typing import Sequence
 
 from qa.errors import QuestionError
-from qa.extractive import STOPWORDS
+from qa.wordlists import QUESTION_WORDS, REFERENCE_WORDS, STOPWORDS
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
 
 MAX_TURNS = 3            # the last turns are what a follow-up refers to
 MAX_ANSWER_CHARS = 300   # of each earlier answer, markers removed
-# Words that ask rather than name a topic: carried over, they would change what the follow-up asks.
-QUESTION_WORDS = set("""
-    wer wie was wann wo woher wohin warum weshalb wieso welche welcher welches welchem welchen wieviel viel
-    viele uhr um und jahr who what when where why which how many much year
-""".split())
 
 
 def check_history(history: object) -> list[tuple[str, str]]:
@@ -60,13 +55,6 @@ def condense_prefix() -> list[Message]:
             Message("assistant", load_prompt("condense_example_assistant"))]
 
 
-# Words that point back into the conversation: they name nothing a passage could contain.
-REFERENCE_WORDS = set("""
-    dafür dazu dort dabei damit davon darüber daran darauf dagegen daraus darin dahin danach dann vorher
-    ihn ihm ihr ihre ihren ihrem ihrer sein seine seinen seinem seiner diese dieser dieses diesem diesen
-    dies jene jener jenes derselbe dieselbe he she it they them his her its their this that these those
-    there then
-""".split())
 
 
 def attach_context(question: str, history: list[tuple[str, str]]) -> str:

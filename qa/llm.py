@@ -32,7 +32,9 @@ class Message:
 class LLM(Protocol):
     """What the answerer needs of a model: text, streamed, for a list of chat messages."""
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
+               grammar: str | None = None) -> Iterator[str]:
+        """``grammar``: a llama.cpp GBNF grammar the output must follow (a server may only be asked to)."""
         ...
 
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
@@ -61,6 +63,7 @@ class LocalLLM:
         self.threads, self.context, self.temperature = threads, context, temperature
         self._llm = None
         self._lock = threading.Lock()  # a llama.cpp context serves one generation at a time
+        self._grammars: dict[str, object] = {}
 
     def _load(self):
         if self._llm is None:
@@ -103,16 +106,29 @@ class LocalLLM:
                 finally:
                     self._prefixes.recording = False
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
+               grammar: str | None = None) -> Iterator[str]:
         with self._lock:
             llm = self._load()
-            yield from self._generate(llm, chatml(messages), max_tokens=max_tokens, stop=stop)
+            yield from self._generate(llm, chatml(messages), max_tokens=max_tokens, stop=stop,
+                                      grammar=self._grammar(grammar) if grammar else None)
+
+    def _grammar(self, text: str):
+        """The compiled grammar of ``text``; the few distinct ones are compiled once each."""
+        from llama_cpp import LlamaGrammar
+
+        if text not in self._grammars:
+            try:
+                self._grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+            except ValueError as exc:
+                raise ModelError(f"llama.cpp cannot parse the output grammar ({exc})") from exc
+        return self._grammars[text]
 
     @staticmethod
-    def _generate(llm, prompt: str, *, max_tokens: int, stop: Sequence[str]) -> Iterator[str]:
+    def _generate(llm, prompt: str, *, max_tokens: int, stop: Sequence[str], grammar=None) -> Iterator[str]:
         # LlamaCPP passes its generate_kwargs, not per-call arguments, to llama.cpp; set them under the lock.
         llm.generate_kwargs.update({"max_tokens": max_tokens, "stop": [*STOP, *stop], "top_k": 1,
-                                    "repeat_penalty": 1.0})
+                                    "repeat_penalty": 1.0, "grammar": grammar})
         for response in llm.stream_complete(prompt, formatted=True):
             if response.delta:
                 yield response.delta
@@ -177,7 +193,10 @@ class OpenAICompatibleLLM:
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
         pass  # the server holds the model
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
+               grammar: str | None = None) -> Iterator[str]:
+        # OpenAI-compatible servers take no GBNF grammar in a common form: the prompt asks for the line's
+        # form, and the answerer parses what comes back and checks it like any other answer.
         body = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
                 "max_tokens": max_tokens, "temperature": self.temperature, "stream": True}
         if stop:

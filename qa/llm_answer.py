@@ -1,10 +1,12 @@
-"""The LLM answerer: the model writes the answer in its own words, then the verifier checks it.
+"""The LLM answerer: the model picks, the code quotes.
 
-The model sees only what matters, to keep a 2-core CPU fast: the few best passages, each trimmed to its
-sentences that score close to the best one (the extractive answerer's scores). The rules and the worked
-example come first and never change, so llama.cpp keeps them evaluated between questions. Text streams
-as it is generated; the last item is the verified ``Answer``, or the extractive answer when the
-generated one does not hold up against its citations.
+The model is shown the best few sentences of the retrieved passages, numbered, and writes one line: the
+number of the sentence that answers the question and the short answer copied from it ("2: rund 4,5
+Millionen Euro"), or "0" when none does. A grammar holds it to that form. The code then finds the short
+answer in the chosen sentence (``FactChecker.span_in``), shows the sentence's own words, and marks the
+sentence in its cited passage: no name, number or date can reach the user that the passage does not hold.
+A 1.5B model on 2 cores cannot be trusted to write prose that stays true to a German passage; it can pick
+a sentence and point at a span, and both can be checked exactly.
 """
 
 from __future__ import annotations
@@ -16,50 +18,75 @@ from typing import Iterator
 import numpy as np
 
 from qa.answer import Answer, Citation
-from qa.extractive import ExtractiveAnswerer, asked_kinds, sentence_key
+from qa.calibration import Calibration
+from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
+from qa.relevance import Candidate, SentenceRanker
 from qa.retrieval import Passage
-from qa.verify import Source, Verdict, Verifier
+from qa.verify import FactChecker
 
-# A passage, and a sentence within it, is sent when it scores within these margins of the best sentence.
-PASSAGE_MARGIN, SENTENCE_MARGIN = 0.06, 0.04
-MAX_SENTENCES = 3       # per passage
-MAX_CHARS = 700         # all passages together: about 200 tokens, 2 s of prompt on 2 cores
+MAX_CANDIDATES = 5      # sentences shown to the model: about 150 tokens, 1.5 s of prompt on 2 cores
+MAX_SPAN_CHARS = 120
+_LINE = re.compile(r"^\s*(\d+)\s*(?::\s*(.*?))?\s*$")
 
 
 @dataclass(frozen=True)
-class Excerpt:
-    """A passage as the model sees it: its relevant sentences, in article order."""
+class Pick:
+    """What the model wrote, parsed: the chosen sentence (0: none answers) and the short answer."""
 
-    passage: Passage
-    text: str
-    sentences: tuple[tuple[str, np.ndarray], ...]
-    quote: str    # its best sentence
-    parts: tuple[int, ...] = (0,)   # the parts of the question it was chosen for (``Pipeline.parts``)
+    sentence: int
+    span: str = ""
+    english: str = ""
+
+
+def parse_pick(text: str, candidates: int) -> Pick | None:
+    """``"2: rund 4,5 Millionen Euro | about 4.5 million euros"`` -> ``Pick(2, …, …)``; None if malformed.
+
+    >>> parse_pick("3: Bürgermeisterin Claudia Kalisch", 3)
+    Pick(sentence=3, span='Bürgermeisterin Claudia Kalisch', english='')
+    """
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    match = _LINE.match(line)
+    if not match or int(match.group(1)) > candidates:
+        return None
+    number, rest = int(match.group(1)), match.group(2) or ""
+    if number == 0:
+        return Pick(0)
+    span, _, english = rest.partition(" | ")
+    span = span.strip().strip("„“\"'»«")
+    return Pick(number, span, english.strip().strip("„“\"'»«")) if span else None
+
+
+def pick_grammar(candidates: int, english: bool) -> str:
+    """A llama.cpp GBNF grammar for the one line the model may write."""
+    numbers = " | ".join(f'"{n}"' for n in range(1, candidates + 1))
+    rest = ' " | " span' if english else ""
+    return (f'root ::= "0" | ({numbers}) ": " span{rest}\n'
+            f'span ::= [^|\\n] [^|\\n]{{0,{MAX_SPAN_CHARS - 1}}}\n')
 
 
 def fixed_prefix() -> list[Message]:
-    """The rules and the worked example: the same for every question."""
-    system = render("answer_system", abstain_de=load_prompt("abstain_de"), abstain_en=load_prompt("abstain_en"))
-    return [Message("system", system), Message("user", load_prompt("answer_example_user")),
-            Message("assistant", load_prompt("answer_example_assistant"))]
+    """The rules and the worked examples: the same for every question, so llama.cpp keeps them evaluated."""
+    return [Message("system", load_prompt("pick_system")),
+            Message("user", load_prompt("pick_example_user")),
+            Message("assistant", load_prompt("pick_example_assistant")),
+            Message("user", load_prompt("pick_example2_user")),
+            Message("assistant", load_prompt("pick_example2_assistant"))]
 
 
-def answer_messages(question: str, excerpts: list[Excerpt], language: str) -> list[Message]:
-    passages = "\n".join(f"[{i}] {e.text}" for i, e in enumerate(excerpts, 1))
-    user = render("answer_user", passages=passages, question=question,
-                  language_rule=load_prompt(f"language_rule_{language}"))
-    return [*fixed_prefix(), Message("user", user)]
+def pick_messages(question: str, sentences: list[str]) -> list[Message]:
+    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
+    return [*fixed_prefix(), Message("user", render("pick_user", sentences=numbered, question=question))]
 
 
 class LLMAnswerer:
-    """``stream(question, query_vector, passages, language)`` yields text, then the final ``Answer``."""
+    """``stream_parts(question, parts, language)`` yields the short answer as it is written, then the ``Answer``."""
 
-    def __init__(self, llm: LLM, extractive: ExtractiveAnswerer, verifier: Verifier, *, max_passages: int = 3,
-                 max_tokens: int = 160) -> None:
-        self.llm, self.extractive, self.verifier = llm, extractive, verifier
-        self.max_passages, self.max_tokens = max_passages, max_tokens
+    def __init__(self, llm: LLM, ranker: SentenceRanker, extractive: ExtractiveAnswerer, checker: FactChecker,
+                 calibration: Calibration, *, candidates: int = MAX_CANDIDATES, max_tokens: int = 80) -> None:
+        self.llm, self.ranker, self.extractive, self.checker = llm, ranker, extractive, checker
+        self.calibration, self.candidates, self.max_tokens = calibration, candidates, max_tokens
 
     def stream(self, question: str, query_vector: np.ndarray, passages: list[Passage],
                language: str) -> Iterator[str | Answer]:
@@ -67,133 +94,107 @@ class LLMAnswerer:
 
     def stream_parts(self, question: str, parts: list[tuple[str, np.ndarray, list[Passage]]],
                      language: str) -> Iterator[str | Answer]:
-        """Like ``stream``, for a question that asks several things (``Pipeline.parts``): the model is
-        given the passages of each part and writes one answer to the whole question."""
-        store = self.extractive.store
+        """Each part of the question (``Pipeline.parts``) answered in turn, then one ``Answer`` for all."""
+        store = self.extractive.ranker.store
         sentences = store.sentence_vectors(c.article_id for _, _, ps in parts for p in ps for c in p.chunks)
-        ranked = [self.extractive.rank_sentences(q, v, ps, sentences) for q, v, ps in parts]
-        answers = [self.extractive.answer(q, v, ps, language, r) for (q, v, ps), r in zip(parts, ranked)]
-        fallback = self.extractive.combine(question, answers, language)
-        if fallback.abstained:
-            # Nothing scores close to the question: the model would only be asked to say so, slowly.
-            yield fallback
+        answers = []
+        for i, (part, vector, passages) in enumerate(parts):
+            if i:
+                yield " "
+            ranked = self.ranker.rank(part, vector, passages, sentences)
+            answer = None
+            for item in self._answer_part(part, vector, passages, ranked, language):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            answers.append(answer)
+        yield combine(question, answers, language)
+
+    def _answer_part(self, question: str, vector: np.ndarray, passages: list[Passage], ranked: list[Candidate],
+                     language: str) -> Iterator[str | Answer]:
+        confidence = self.extractive.confident(question, ranked, passages, language)
+        if confidence < self.calibration.answer_at:
+            # The retrieved text is far from the question: the model would only be asked to say so, slowly.
+            yield declined(question, language, "llm", confidence=confidence)
             return
-        answered = [(ps, r) for (_, _, ps), r, a in zip(parts, ranked, answers) if not a.abstained]
-        excerpts = self.excerpts(answered, sentences)
-        pieces = []
-        for delta in self.llm.stream(answer_messages(question, excerpts, language), max_tokens=self.max_tokens):
+        shown = ranked[:self.candidates]
+        english = language == "en"
+        grammar = pick_grammar(len(shown), english)
+        pieces: list[str] = []
+        streamed = 0
+        messages = pick_messages(question, [c.text for c in shown])
+        for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"], grammar=grammar):
             pieces.append(delta)
-            yield delta
+            # Stream only the answer, never the sentence number: "2: " stays hidden.
+            text = "".join(pieces)
+            visible = _visible(text, english)
+            if len(visible) > streamed:
+                yield visible[streamed:]
+                streamed = len(visible)
         generated = "".join(pieces).strip()
-        sources = [Source(i, e.text, e.sentences) for i, e in enumerate(excerpts, 1)]
-        verdict = self.verifier.verify(generated, sources, question)
-        yield self.final(question, language, generated, verdict, excerpts, fallback)
-
-    def excerpts(self, retrieved: list[tuple[list[Passage], list]], sentences: dict) -> list[Excerpt]:
-        """The best passages of each part, each cut down to the sentences that score near the part's best.
-
-        ``retrieved``: each part's passages and its ranked sentences. The parts share the passage and
-        character budget; a passage two parts need is sent once, with the sentences of both.
-        """
-        share = len(retrieved)
-        limit, budget = -(-self.max_passages // share), MAX_CHARS // share
-        chosen: dict[tuple[str, int], tuple[Passage, dict, set]] = {}  # passage -> sentences by start, parts
-        for part, (passages, ranked) in enumerate(retrieved):
-            scores = {sentence_key(c.text): c.score for c in ranked}
-            best = ranked[0].score
-            left, taken = budget, 0
-            for passage in passages:
-                chunk = passage.chunk
-                inside = [(start, end, text, vector, scores.get(sentence_key(text), 0.0))
-                          for start, end, text, vector in sentences.get(chunk.article_id, [])
-                          if chunk.start <= start and end <= chunk.end]
-                if not inside:
-                    continue
-                top = max(inside, key=lambda row: row[4])
-                if top[4] < best - PASSAGE_MARGIN:
-                    continue
-                kept = sorted(inside, key=lambda row: -row[4])[:MAX_SENTENCES]
-                kept = [row for row in kept if row[4] >= best - SENTENCE_MARGIN or row is top]
-                size = len(_join(sorted(kept, key=lambda row: row[0])))
-                if size > left and taken:
-                    break
-                left -= size
-                taken += 1
-                key = (chunk.article_id, chunk.start)
-                _, rows, for_parts = chosen.setdefault(key, (passage, {}, set()))
-                for_parts.add(part)
-                for row in kept:
-                    rows.setdefault(row[0], (*row[:4], top[2] if row is top else None))
-                if taken == limit:
-                    break
-        out = []
-        for passage, rows, for_parts in chosen.values():
-            ordered = [rows[start] for start in sorted(rows)]
-            quote = next(row[4] for row in rows.values() if row[4] is not None)
-            out.append(Excerpt(passage, _join(ordered), tuple((row[2], row[3]) for row in ordered), quote,
-                               tuple(sorted(for_parts))))
-        return out
-
-    def final(self, question: str, language: str, generated: str, verdict: Verdict, excerpts: list[Excerpt],
-              fallback: Answer) -> Answer:
-        """The answer to show: the generated one if it holds up, else the extractive ``fallback``."""
-        if verdict.abstained:
-            return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer="llm", question=question,
-                          generated=generated)
-        problems = verdict.problems() if not verdict.ok else []
-        if not problems and (missing := _missing_kinds(question, verdict.text, fallback.text, language)):
-            problems = [f"it does not say what was asked (no {', '.join(missing)})"]
-        if not problems and not self.extractive.terms(verdict.text) - self.extractive.terms(question):
-            problems = ["it only repeats the question"]
-        # Each part of a question that asks several things must be answered from its own passages:
-        # "70.000 [1]" alone is true, cited and half an answer.
-        asked = {part for e in excerpts for part in e.parts}
-        if not problems and asked - {part for n in verdict.cited for part in excerpts[n - 1].parts}:
-            problems = ["it answers only part of the question"]
-        if problems or not verdict.ok:
-            reason = "; ".join(problems) or "the model wrote nothing"
-            return Answer(fallback.text, fallback.citations, abstained=fallback.abstained, answerer="extractive",
-                          question=question, generated=generated, fallback_reason=reason)
-        order = {old: new for new, old in enumerate(verdict.cited, 1)}
-        # The sentence to mark in each passage: the one the answer rests on, not the passage's best for the
-        # question (a passage sent for two parts of a question holds the best sentence of each).
-        quotes: dict[int, str] = {}
-        for statement in verdict.statements:
-            for number, sentence in statement.quotes:
-                quotes.setdefault(number, sentence)
-        text = re.sub(r"\[(\d+)\]", lambda m: f"[{order[int(m.group(1))]}]", verdict.text)
-        citations = []
-        for old, new in order.items():
-            e = excerpts[old - 1]
-            chunk = e.passage.chunk
-            citations.append(Citation(number=new, text=e.text, article=chunk.article_id, title=chunk.title,
-                                      date=chunk.date, score=round(e.passage.score, 4),
-                                      quote=quotes.get(old, e.quote),
-                                      start=chunk.start, end=chunk.end))
-        return Answer(text, citations, abstained=False, answerer="llm", question=question, generated=generated)
+        pick = parse_pick(generated, len(shown))
+        extra = {"generated": generated, "confidence": confidence}
+        if pick is None:
+            fallback = self.extractive.answer(question, vector, passages, language, ranked)
+            yield _replace_reason(fallback, f"the model wrote no sentence number and answer ({generated[:80]!r})",
+                                  **extra)
+            return
+        if pick.sentence == 0:
+            if confidence >= self.calibration.llm_trust_at:
+                fallback = self.extractive.answer(question, vector, passages, language, ranked)
+                yield _replace_reason(fallback, "the model found no answer, but the retrieved sentence scores "
+                                                "too high to decline", **extra)
+                return
+            yield declined(question, language, "llm", **extra)
+            return
+        chosen = shown[pick.sentence - 1]
+        span = self.checker.span_in(pick.span, chosen.text)
+        if span is None:
+            answer = quote(question, chosen, language, "", confidence=confidence, generated=generated)
+            yield _replace_reason(answer, f"the short answer „{pick.span}“ is not in the sentence it chose, "
+                                          "so the sentence is quoted", answerer="llm")
+            return
+        shown_short = span
+        if english:
+            if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):
+                shown_short = pick.english
+        yield quote(question, chosen, language, shown_short, short=span, confidence=confidence,
+                    generated=generated)
 
 
-_KIND_NAMES = {r"\d": "number"}
+def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) -> Answer:
+    """The answer resting on ``chosen``: ``shown`` (the short answer), then the sentence quoted, its passages
+    cited. ``extra``: further ``Answer`` fields (``short`` defaults to ``shown``)."""
+    citations, seen = [], set()
+    for _, chunk in sorted(chosen.places, key=lambda place: place[0]):
+        if chunk.article_id in seen:
+            continue  # one citation per article: overlapping chunks of one article say the same
+        seen.add(chunk.article_id)
+        citations.append(Citation(number=len(citations) + 1, text=chunk.text, article=chunk.article_id,
+                                  title=chunk.title, date=chunk.date, score=round(chosen.score, 4),
+                                  quote=chosen.text, start=chunk.start, end=chunk.end))
+    markers = "".join(f"[{c.number}]" for c in citations)
+    sentence = " ".join(chosen.text.split())
+    if language == "en":
+        body = render("answer_en", short=shown, quote=sentence) if shown else \
+            f"{load_prompt('extractive_lead_en')} „{sentence}“"
+    else:
+        body = f"{shown} – „{sentence}“" if shown else sentence
+    extra.setdefault("short", shown)
+    return Answer(f"{body} {markers}", citations, abstained=False, answerer="llm", question=question, **extra)
 
 
-def _missing_kinds(question: str, generated: str, extractive: str, language: str) -> list[str]:
-    """Kinds of fact the question asks for that the extractive answer holds and the generated one lacks.
-
-    "Wie viele Soldaten …?" answered with "Die Ukraine soll Soldaten verlegt haben [1]." is true and cited,
-    but no answer. An English answer is held only to numbers and times: its dates and places are English.
-    """
-    generated = re.sub(r"\[\d+\]", "", generated)
-    kinds = [k for k in asked_kinds(question) if language == "de" or k.removeprefix(r"\b").startswith(r"\d")]
-    return [_KIND_NAMES.get(kind, "time, date, name, place or duration") for kind in kinds
-            if re.search(kind, extractive) and not re.search(kind, generated)]
+def _visible(text: str, english: bool) -> str:
+    """The part of the model's line a reader may see while it is written: the answer after "N: "."""
+    match = re.match(r"\s*[1-9]\d*\s*:\s*(.*)", text, re.S)
+    if not match:
+        return ""
+    span, sep, rest = match.group(1).partition(" | ")
+    return rest if english and sep else span.rstrip("|").rstrip() if not english else ""
 
 
-def _join(rows) -> str:
-    """Sentences in article order; a gap between them shows as „…“."""
-    parts, previous_end = [], None
-    for start, end, text, *_ in rows:
-        if previous_end is not None and start > previous_end + 1:
-            parts.append("…")
-        parts.append(text)
-        previous_end = end
-    return " ".join(parts)
+def _replace_reason(answer: Answer, reason: str, **changes) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, fallback_reason=reason, **changes)

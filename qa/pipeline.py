@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from qa.answer import Answer
+from qa.calibration import Calibration
 from qa.config import MODES, Settings
 from qa.errors import QuestionError
 from qa.questions import clean_question, language_of, split_question
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 class Pipeline:
     """Holds the embedder and the store; models and clients load on first use, not here."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm=None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, llm=None,
+                 calibration: Calibration | None = None) -> None:
         self.settings = settings
+        self.calibration = calibration or Calibration.load(settings.calibration_path)
         if embedder is not None:
             self.__dict__["embedder"] = embedder  # a model already loaded elsewhere (tests, benchmarks)
         if llm is not None:
@@ -50,10 +53,16 @@ class Pipeline:
         return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k)
 
     @cached_property
+    def ranker(self):
+        from qa.relevance import SentenceRanker
+
+        return SentenceRanker(self.store, self.calibration)
+
+    @cached_property
     def extractive(self):
         from qa.extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(self.store)
+        return ExtractiveAnswerer(self.ranker, self.calibration)
 
     @cached_property
     def llm(self):
@@ -62,11 +71,10 @@ class Pipeline:
     @cached_property
     def llm_answerer(self):
         from qa.llm_answer import LLMAnswerer
-        from qa.verify import Verifier
+        from qa.verify import FactChecker
 
-        verifier = Verifier(self.embedder.embed_query, self.extractive.stem)
-        return LLMAnswerer(self.llm, self.extractive, verifier, max_passages=self.settings.llm_passages,
-                           max_tokens=self.settings.llm_max_tokens)
+        return LLMAnswerer(self.llm, self.ranker, self.extractive, FactChecker(self.ranker.stem), self.calibration,
+                            candidates=self.settings.llm_sentences, max_tokens=self.settings.llm_max_tokens)
 
     def warm_up_llm(self) -> None:
         """Load the language model and evaluate the fixed parts of its two prompts, once."""
@@ -120,14 +128,15 @@ class Pipeline:
         """
         from qa.chat import attach_context
 
-        terms = self.extractive.terms
+        terms = self.ranker.terms
         vector, passages = self.retrieve(question)
         whole = [(question, vector, passages)]
         parts = split_question(question)
         if len(parts) == 1 or any(not terms(part) for part in parts):  # "…, und wo?" is one question
             return whole
         language = language_of(question)
-        if not self.extractive.confident(self.extractive.rank_sentences(question, vector, passages), language):
+        ranked = self.ranker.rank(question, vector, passages)
+        if self.extractive.confident(question, ranked, passages, language) < self.calibration.answer_at:
             # The articles do not cover the question as a whole. A part alone is shorter and scores
             # higher: "Wann findet der nächste G20-Gipfel statt?" finds the Putin–Biden summit.
             return whole
@@ -149,9 +158,10 @@ class Pipeline:
         at least half of ``own``, the stemmed words of what is asked itself.
         """
         vector, passages = self.retrieve(candidate)
-        ranked = self.extractive.rank_sentences(candidate, vector, passages)
-        found = (bool(own) and self.extractive.confident(ranked, language)
-                 and len(own & self.extractive.terms(ranked[0].text)) >= len(own) / 2)
+        ranked = self.ranker.rank(candidate, vector, passages)
+        found = (bool(own) and self.extractive.confident(candidate, ranked, passages, language)
+                 >= self.calibration.answer_at
+                 and len(own & self.ranker.terms(ranked[0].text)) >= len(own) * self.calibration.found_share)
         return vector, passages, found
 
     def retrieve(self, question: str) -> tuple[np.ndarray, list[Passage]]:
@@ -173,7 +183,7 @@ class Pipeline:
             text = " ".join(text.split())
             return text if len(text) <= self.settings.max_question_chars else question
 
-        terms = self.extractive.terms
+        terms = self.ranker.terms
         own = terms(question) - terms(" ".join(REFERENCE_WORDS))
         refers_back = bool(set(re.findall(r"\w+", question.lower())) & REFERENCE_WORDS)
         candidates = [within_limit(attach_context(question, history))]

@@ -6,13 +6,8 @@ import re
 import unicodedata
 
 from qa.errors import QuestionError
+from qa.wordlists import ENGLISH_WORDS, GERMAN_WORDS
 
-_ENGLISH = {"what", "who", "whom", "when", "where", "which", "why", "how", "many", "much", "did", "does", "do",
-            "is", "are", "was", "were", "the", "of", "in", "on", "to", "and", "has", "have", "according", "at",
-            "between", "about", "with", "year", "time"}
-_GERMAN = {"was", "wer", "wem", "wen", "wann", "wo", "welche", "welcher", "welches", "warum", "wie", "viele",
-           "viel", "der", "die", "das", "des", "den", "dem", "und", "ist", "sind", "hat", "haben", "nach", "mit",
-           "von", "zu", "im", "am", "um", "für", "auf", "sich", "ein", "eine", "einen", "nicht", "laut", "uhr"}
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -35,8 +30,8 @@ def clean_question(question: object, max_chars: int) -> str:
 def language_of(text: str) -> str:
     """'en' or 'de' (the default): enough to answer and abstain in the question's language."""
     words = re.findall(r"[a-zäöüß]+", text.lower())
-    english = sum(w in _ENGLISH for w in words)
-    german = sum(w in _GERMAN for w in words) + 2 * bool(re.search(r"[äöüß]", text.lower()))
+    english = sum(w in ENGLISH_WORDS for w in words)
+    german = sum(w in GERMAN_WORDS for w in words) + 2 * bool(re.search(r"[äöüß]", text.lower()))
     return "en" if english > german else "de"
 
 

@@ -1,4 +1,5 @@
-"""A scripted language model: returns what a test enqueued, in pieces, and records what it was asked."""
+"""A scripted language model: returns what a test enqueued (text, or a function of the prompt), in pieces, and
+records what it was asked."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class ScriptedLLM:
         self.replies = deque(replies)
         self.calls: list[list[Message]] = []
         self.warmed: list[Sequence[Message]] = []
+        self.grammars: list[str | None] = []
 
     def say(self, *replies: str) -> "ScriptedLLM":
         self.replies.extend(replies)
@@ -21,11 +23,15 @@ class ScriptedLLM:
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
         self.warmed.append(prefix)
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
+               grammar: str | None = None) -> Iterator[str]:
         self.calls.append(list(messages))
+        self.grammars.append(grammar)
         if not self.replies:
             raise AssertionError("the scripted LLM was asked more often than the test expected")
         reply = self.replies.popleft()
+        if callable(reply):  # a reply that depends on the prompt: which number a sentence got
+            reply = reply(list(messages))
         for stop_text in stop:
             reply = reply.split(stop_text)[0]
         words = reply.split(" ")

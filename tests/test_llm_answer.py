@@ -12,7 +12,10 @@ from qa.answer import Answer
 from qa.chat import check_history, clean_rewrite, condense
 from qa.config import Settings
 from qa.errors import QuestionError
-from qa.llm_answer import fixed_prefix
+from dataclasses import replace
+
+from qa.calibration import Calibration
+from qa.llm_answer import MAX_CANDIDATES, Pick, fixed_prefix, parse_pick, pick_grammar
 from qa.pipeline import Pipeline
 from qa.prompts import PROMPTS_DIR, load_prompt, render
 from tests.conftest import SEEDS
@@ -38,81 +41,92 @@ def pipeline(indexed, embedder, llm):
     return Pipeline(indexed, embedder, llm)
 
 
-def _passages(messages) -> dict[int, str]:
+def _sentences(messages) -> dict[int, str]:
     user = messages[-1].content
     return {int(n): text for n, text in re.findall(r"^\[(\d+)\] (.+)$", user, re.M)}
 
 
-def test_a_faithful_answer_is_returned_with_its_citations_renumbered(pipeline, llm):
-    llm.say("Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1].")
+def pick(fragment: str, span: str, english: str = ""):
+    """The model's reply choosing the numbered sentence that holds ``fragment``, and ``span`` from it."""
+    def reply(messages):
+        number = next(n for n, text in _sentences(messages).items() if fragment in text)
+        return f"{number}: {span}" + (f" | {english}" if english else "")
+    return reply
+
+
+def test_the_model_picks_the_sentence_and_the_code_quotes_it(pipeline, llm):
+    llm.say(pick("21:30", "um 21:30 Uhr MEZ"))
     answer = pipeline.ask(CALL, mode="llm")
     assert answer.answerer == "llm" and not answer.abstained and not answer.fallback_reason
-    assert answer.text == "Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1]."
-    assert [c.number for c in answer.citations] == [1]
-    assert "21:30" in answer.citations[0].text and answer.citations[0].article
-    assert answer.citations[0].quote in answer.citations[0].text
+    assert answer.short == "um 21:30 Uhr MEZ"
+    quote = answer.citations[0].quote
+    assert "21:30" in quote and quote in answer.citations[0].text
+    assert answer.text == f"um 21:30 Uhr MEZ – „{quote}“ [1]"
 
 
-def test_the_prompt_holds_the_rules_the_example_and_trimmed_numbered_passages(pipeline, llm):
-    llm.say("Um 21:30 Uhr MEZ [1].")
+def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences_under_a_grammar(pipeline, llm):
+    llm.say(pick("21:30", "21:30 Uhr"))
     pipeline.ask(CALL, mode="llm")
     messages = llm.calls[0]
-    assert messages[:3] == fixed_prefix()  # the same prefix every time: llama.cpp keeps it evaluated
-    assert "[1]" in messages[0].content and load_prompt("abstain_de") in messages[0].content
-    passages = _passages(messages)
-    assert 1 <= len(passages) <= 3 and "21:30" in passages[1]
-    assert sum(len(t) for t in passages.values()) <= 700  # trimmed, not whole chunks
-    assert CALL in messages[-1].content and "Antworte auf Deutsch." in messages[-1].content
+    assert messages[:5] == fixed_prefix()  # the same prefix every time: llama.cpp keeps it evaluated
+    sentences = _sentences(messages)
+    assert 2 <= len(sentences) <= MAX_CANDIDATES and any("21:30" in s for s in sentences.values())
+    assert CALL in messages[-1].content
+    assert llm.grammars[0] == pick_grammar(len(sentences), english=False)
 
 
-def test_markers_are_renumbered_in_order_of_first_citation(pipeline, llm, monkeypatch):
-    monkeypatch.setattr("qa.llm_answer.PASSAGE_MARGIN", 1.0)  # send three passages, whatever their scores
-    llm.say("Um 21:30 Uhr MEZ [1].")
-    pipeline.ask(CALL, mode="llm")
-    passages = _passages(llm.calls[0])
-    assert len(passages) == 3
-    second, first = passages[3].split(" … ")[0], passages[1].split(" … ")[0]
-    llm.say(f"{second} [3] {first} [1]")
+def test_the_grammar_allows_exactly_the_line_the_answerer_parses():
+    grammar = pick_grammar(3, english=False)
+    assert grammar.startswith('root ::= "0" | ("1" | "2" | "3") ": " span')
+    assert '" | " span' in pick_grammar(3, english=True)
+    assert parse_pick("2: rund 4,5 Millionen Euro", 3) == Pick(2, "rund 4,5 Millionen Euro")
+    assert parse_pick("2: rund 4,5 Millionen Euro | about 4.5 million euros", 3) == \
+        Pick(2, "rund 4,5 Millionen Euro", "about 4.5 million euros")
+    assert parse_pick("0", 3) == Pick(0)
+    assert parse_pick("4: zu hoch", 3) is None and parse_pick("Die Brücke kostet viel.", 3) is None
+    assert parse_pick("2:", 3) is None
+
+
+def test_a_span_the_chosen_sentence_does_not_hold_is_never_shown(pipeline, llm):
+    llm.say(pick("21:30", "um 22:45 Uhr MEZ"))  # an invented time
     answer = pipeline.ask(CALL, mode="llm")
-    assert answer.answerer == "llm", answer.fallback_reason
-    assert re.findall(r"\[(\d+)\]", answer.text) == ["1", "2"]
-    assert [c.text for c in answer.citations] == [passages[3], passages[1]]
+    assert "22:45" not in answer.text and answer.short == "" and "22:45" in answer.generated
+    assert "not in the sentence" in answer.fallback_reason
+    assert "21:30" in answer.text and answer.citations[0].quote in answer.text  # the chosen sentence, quoted
 
 
-def test_a_marker_naming_no_passage_is_repaired(pipeline, llm):
-    llm.say("Das Telefonat soll um 21:30 Uhr MEZ stattfinden [9].")
+def test_a_line_that_is_not_a_pick_falls_back_to_the_extractive_answer(pipeline, llm):
+    llm.say("Ich denke, es war abends.")
     answer = pipeline.ask(CALL, mode="llm")
-    assert answer.answerer == "llm"
-    assert re.findall(r"\[(\d+)\]", answer.text) == ["1"] and "21:30" in answer.citations[0].text
-
-
-def test_an_answer_with_an_invented_number_falls_back_to_the_extractive_answer(pipeline, llm):
-    llm.say("Das Telefonat soll um 22:45 Uhr MEZ stattfinden [1].")
-    answer = pipeline.ask(CALL, mode="llm")
-    assert answer.answerer == "extractive"
-    assert "22:45" in answer.fallback_reason and "22:45" in answer.generated
-    assert "21:30" in answer.text and answer.citations
+    assert answer.answerer == "extractive" and "no sentence number" in answer.fallback_reason
     assert answer.text == pipeline.ask(CALL, mode="extractive").text
 
 
-def test_an_answer_without_any_citation_that_nothing_supports_falls_back(pipeline, llm):
-    llm.say("Ich denke, es war abends.")
-    answer = pipeline.ask(CALL, mode="llm")
-    assert answer.answerer == "extractive" and "cites no passage" in answer.fallback_reason
-
-
-def test_the_models_abstention_is_reported_as_abstained(pipeline, llm):
-    llm.say("Dazu steht nichts in den Artikeln.")
+def test_the_models_none_declines(pipeline, llm):
+    llm.say("0")
     answer = pipeline.ask(CALL, mode="llm")
     assert answer.abstained and answer.answerer == "llm" and answer.citations == []
     assert answer.text == load_prompt("abstain_de")
 
 
-def test_an_english_question_is_answered_and_abstains_in_english(pipeline, llm):
-    llm.say("The articles do not say.")
-    answer = pipeline.ask("At what time is the phone call between Putin and Biden on December 30?", mode="llm")
-    assert "Antworte auf Englisch" in llm.calls[0][-1].content
-    assert answer.abstained and answer.text == "The articles do not say."
+def test_the_models_none_is_overruled_only_by_evidence_above_the_calibrated_point(indexed, embedder, llm):
+    trusting = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), llm_trust_at=0.0))
+    llm.say("0")
+    answer = trusting.ask(CALL, mode="llm")
+    assert not answer.abstained and answer.answerer == "extractive" and "21:30" in answer.text
+
+
+def test_an_english_question_gets_the_english_answer_when_its_facts_hold(pipeline, llm):
+    question = "At what time is the phone call between Putin and Biden on December 30?"
+    llm.say(pick("21:30", "um 21:30 Uhr MEZ", "at 21:30 CET"))
+    answer = pipeline.ask(question, mode="llm")
+    assert llm.grammars[0].endswith('" | " span\nspan ::= [^|\\n] [^|\\n]{0,119}\n')
+    assert answer.text.startswith("at 21:30 CET (the articles, in German: „") and answer.short == "um 21:30 Uhr MEZ"
+    llm.say(pick("21:30", "um 21:30 Uhr MEZ", "at 22:30 CET"))  # the English rendering changed the time
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.text.startswith("um 21:30 Uhr MEZ (the articles") and "22:30" not in answer.text
+    llm.say("0")
+    assert pipeline.ask(question, mode="llm").text == "The articles do not say."
 
 
 def test_a_question_nothing_in_the_articles_answers_does_not_wait_for_the_model(pipeline, llm):
@@ -120,12 +134,11 @@ def test_a_question_nothing_in_the_articles_answers_does_not_wait_for_the_model(
     assert answer.abstained and llm.calls == []
 
 
-def test_streaming_yields_the_text_as_generated_then_the_answer(pipeline, llm):
-    llm.say("Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1].")
+def test_streaming_shows_the_answer_as_written_never_the_sentence_number(pipeline, llm):
+    llm.say(pick("21:30", "um 21:30 Uhr MEZ"))
     items = list(pipeline.ask_stream(CALL, mode="llm"))
-    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 3
-    assert isinstance(items[-1], Answer)
-    assert "".join(items[:-1]) == "Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1]."
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
+    assert isinstance(items[-1], Answer) and "".join(items[:-1]) == "um 21:30 Uhr MEZ"
 
 
 def test_extractive_mode_streams_its_answer_once(pipeline, llm):
@@ -134,12 +147,13 @@ def test_extractive_mode_streams_its_answer_once(pipeline, llm):
 
 
 def test_a_follow_up_takes_the_earlier_topic_without_asking_the_model(pipeline, llm):
-    llm.say("Die Initiative ging von Putin aus [1].")
+    llm.say(pick("Initiative", "auf Putins Initiative"))
     history = [(CALL, "Das Telefonat soll um 21:30 Uhr MEZ stattfinden [1].")]
     answer = pipeline.ask("Und wer hatte die Initiative dafür?", mode="llm", history=history)
     assert answer.question == "Und wer hatte die Initiative dafür? (Telefonat 30. Dezember stattfinden)"
     assert len(llm.calls) == 1 and answer.question in llm.calls[0][-1].content  # no rewrite: only the answer
-    assert answer.answerer == "llm" and "Putin" in answer.text and "Initiative" in answer.citations[0].text
+    assert answer.answerer == "llm" and answer.short == "auf Putins Initiative"
+    assert "Initiative" in answer.citations[0].text
 
 
 def test_a_follow_up_that_points_back_at_nothing_is_asked_as_it_is(pipeline, llm):
@@ -151,7 +165,7 @@ def test_a_follow_up_that_points_back_at_nothing_is_asked_as_it_is(pipeline, llm
 
 def test_a_follow_up_the_rules_cannot_resolve_is_rewritten_by_the_model(pipeline, llm):
     standalone = "Was sagte Juri Uschakow über das Telefonat?"
-    llm.say(standalone, "Uschakow sagte, Putin habe Biden gewarnt [1].")
+    llm.say(standalone, "0")
     history = [("Wer ist Putins außenpolitischer Berater?", "Putins Berater ist Juri Uschakow [1].")]
     answer = pipeline.ask("Was hat er über das Telefonat gesagt?", mode="llm", history=history)
     condense_prompt = llm.calls[0][-1].content
@@ -206,28 +220,13 @@ def test_bad_history_is_refused_with_a_clear_error(history, message):
 
 def test_every_prompt_renders_with_its_variables():
     names = sorted(p.stem for p in PROMPTS_DIR.glob("*.txt"))
-    variables = {"answer_system": {"abstain_de": "A", "abstain_en": "B"},
-                 "answer_user": {"passages": "[1] P", "question": "F?", "language_rule": "R"},
+    variables = {"pick_user": {"sentences": "[1] S", "question": "F?"},
+                 "answer_en": {"short": "at 21:30", "quote": "um 21:30 Uhr"},
                  "condense_user": {"history": "Frage: F\nAntwort: A", "question": "Und?"},
                  "abstain_part_de": {"question": "Wo?"}, "abstain_part_en": {"question": "Where?"}}
     for name in names:
         text = render(name, **variables.get(name, {}))
         assert "$" not in text and text.strip(), name
-
-
-def test_a_true_answer_that_leaves_out_what_was_asked_falls_back(pipeline, llm):
-    llm.say("Die Ukraine soll Soldaten an die Linie zu den Separatistengebieten verlegt haben [1].")
-    answer = pipeline.ask("Wie viele Soldaten soll die Ukraine nach Moskauer Darstellung an die Linie zu den "
-                          "Separatistengebieten verlegt haben?", mode="llm")
-    assert answer.answerer == "extractive" and "no number" in answer.fallback_reason
-    assert "120.000" in answer.text
-
-
-def test_an_answer_that_only_repeats_the_question_falls_back(pipeline, llm):
-    llm.say("Mit dem Regierungschef Putin hatte sich Putin getroffen, bevor er sich zum Dialog äußerte [1].")
-    answer = pipeline.ask("Mit welchem Regierungschef hatte sich Putin getroffen, bevor er sich zum Dialog "
-                          "äußerte?", mode="llm")
-    assert answer.answerer == "extractive" and answer.fallback_reason == "it only repeats the question"
 
 
 def test_a_rewrite_that_takes_nothing_from_the_conversation_gets_the_earlier_question_attached():
@@ -241,38 +240,17 @@ TWO_THINGS = ("Wie viele Soldaten hat Russland laut US-Geheimdiensten an der Gre
               "soll umgekehrt die Ukraine laut Moskau an die Linie zu den Separatistengebieten verlegt haben?")
 
 
-def test_a_question_that_asks_two_things_gets_the_passages_of_both(pipeline, llm):
-    llm.say("Russland soll 70.000 Soldaten zusammengezogen haben [1], die Ukraine laut Moskau mehr als "
-            "120.000 Soldaten verlegt haben [2].")
+def test_a_question_that_asks_two_things_is_answered_part_by_part(pipeline, llm):
+    llm.say(pick("70.000", "70.000 Soldaten"), pick("120.000", "mehr als 120.000 Soldaten"))
     answer = pipeline.ask(TWO_THINGS, mode="llm")
-    passages = _passages(llm.calls[0])
-    assert "70.000" in passages[1] and "120.000" in passages[2]
-    assert sum(len(t) for t in passages.values()) <= 700 and TWO_THINGS in llm.calls[0][-1].content
-    assert answer.answerer == "llm", answer.fallback_reason
-    assert [c.number for c in answer.citations] == [1, 2]
-
-
-def test_an_answer_to_one_of_two_things_falls_back_to_the_quotes_of_both(pipeline, llm):
-    llm.say("Russland soll 70.000 Soldaten zusammengezogen haben [1].")
-    answer = pipeline.ask(TWO_THINGS, mode="llm")
-    # True and cited, but the second number is missing: the extractive answer has both.
-    assert answer.answerer == "extractive" and answer.fallback_reason == "it answers only part of the question"
+    assert len(llm.calls) == 2 and answer.answerer == "llm", answer.fallback_reason
     assert "70.000" in answer.text and "120.000" in answer.text
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert re.findall(r"\[(\d+)\]", answer.text) and not answer.abstained
 
 
-def test_the_marked_sentence_is_the_one_the_statement_rests_on(pipeline, llm):
-    question = ("Wann begann die Videokonferenz am Dienstag, und über welche Art von Leitung lief sie nach "
-                "Kremlangaben?")
-    llm.say("x [1].")
-    pipeline.ask(question, mode="llm")
-    passages = _passages(llm.calls[0])
-    start = next(n for n, t in passages.items() if "kurz nach 16.00 Uhr MEZ begann" in t)
-    line = next(n for n, t in passages.items() if "abhörsichere Leitung" in t)
-    llm.say(f"Die Videokonferenz begann kurz nach 16.00 Uhr MEZ [{start}]. Nach Kremlangaben lief sie über eine "
-            f"besonders geschützte und abhörsichere Leitung [{line}].")
-    answer = pipeline.ask(question, mode="llm")
-    assert answer.answerer == "llm", answer.fallback_reason
-    # The passage sent for the second part also holds the best sentence for the first; the mark follows
-    # what the answer says, not which sentence scored best for the question.
-    assert [("16.00" in c.quote, "abhörsichere" in c.quote) for c in answer.citations] == [(True, False),
-                                                                                          (False, True)]
+def test_a_part_the_model_finds_no_answer_to_is_named(pipeline, llm):
+    llm.say(pick("70.000", "70.000 Soldaten"), "0")
+    answer = pipeline.ask(TWO_THINGS, mode="llm")
+    assert "70.000" in answer.text and "120.000" not in answer.text
+    assert "steht nichts in den Artikeln" in answer.text

@@ -92,7 +92,7 @@ def test_the_settings_choose_the_server_and_check_their_values():
                          ({"QA_LLM_THREADS": "-1"}, "QA_LLM_THREADS"),
                          ({"QA_LLM_CONTEXT": "100"}, "QA_LLM_CONTEXT must be between"),
                          ({"QA_LLM_MAX_TOKENS": "viele"}, "QA_LLM_MAX_TOKENS must be a whole number"),
-                         ({"QA_LLM_PASSAGES": "0"}, "QA_LLM_PASSAGES"),
+                         ({"QA_LLM_SENTENCES": "10"}, "QA_LLM_SENTENCES"),
                          ({"QA_MODE": "orakel"}, "QA_MODE must be one of extractive, llm")]:
         with pytest.raises(ConfigError, match=message):
             Settings.from_env(env)

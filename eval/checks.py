@@ -1,0 +1,49 @@
+"""Checks over every answer of every suite: does it state a name, number or date that its cited passages
+do not hold, and is it in the language of the question?"""
+
+from __future__ import annotations
+
+import re
+
+from qa.answer import Answer
+from qa.prompts import load_prompt
+from qa.questions import language_of
+from qa.retrieval import german_stemmer
+from qa.verify import FactChecker
+
+_QUOTED = re.compile(r"„[^“]*“|“[^”]*”|\"[^\"]*\"")
+
+
+def _templates() -> list[str]:
+    """The fixed words the product wraps around a quote: they are no statement about the articles."""
+    return [load_prompt("extractive_lead_en"), "(the articles, in German:", ")"]
+
+
+_checker: FactChecker | None = None
+
+
+def unsupported(answer: Answer, question: str) -> list[str]:
+    """The names, numbers and dates of ``answer`` that none of its cited passages holds."""
+    global _checker
+    if answer.abstained:
+        return []
+    if _checker is None:
+        stemmer = german_stemmer()
+        _checker = FactChecker(stemmer.stemWords)
+    text = re.sub(r"\[\d+\]", " ", answer.text)
+    for fixed in _templates():
+        text = text.replace(fixed, " ")
+    cited = " ".join(c.text for c in answer.citations)
+    if not cited:
+        return ["an answer without a cited passage"]
+    return _checker.missing_facts(text, cited, question)
+
+
+def answer_language(text: str) -> str:
+    """The language of what the answer says in its own words: the text outside quotes (all of it if none)."""
+    own = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", text))
+    return language_of(own) if re.search(r"[^\W\d_]{2,}", own) else language_of(text)
+
+
+def language_matches(answer: Answer, question: str) -> bool:
+    return answer_language(answer.text) == language_of(question)

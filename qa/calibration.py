@@ -1,0 +1,77 @@
+"""Every fitted number of the answer path, in one object, with the data it was fitted on.
+
+``eval/calibrate.py`` fits them on the calibration part of the dev data (by article) and writes
+``qa/calibration.json``; the eval reports on the other part. Code receives a ``Calibration`` instead of
+reading module constants, so a test or a user can pass another one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from qa.relevance import Evidence
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # Sentence score = e5 similarity + w_lexical × shared words + w_type × holds the asked kind
+    #                  + w_rank / (passage rank + 1)
+    w_lexical: float = 0.15
+    w_type: float = 0.03
+    w_rank: float = 0.02
+    # Answer or decline: a logistic model over ``Evidence.FEATURES``; answer when its probability is at
+    # least ``answer_at``.
+    decision_weights: tuple[float, ...] = (30.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    decision_bias: float = -26.5
+    answer_at: float = 0.5
+    # LLM mode: when the model finds no answer among the sentences, it declines, unless the evidence is at
+    # least this strong (then the best sentence is quoted). Above 1: the model's "none" always declines.
+    llm_trust_at: float = 1.01
+    # A part of a question, or a follow-up's cheap form, counts as found when its best sentence holds this
+    # share of the words it asks for.
+    found_share: float = 0.5
+    fitted_on: dict = field(default_factory=dict, compare=False)
+
+    def confidence(self, evidence: Evidence) -> float:
+        """The probability that the articles answer the question, given ``evidence``."""
+        z = self.decision_bias + sum(w * x for w, x in zip(self.decision_weights, evidence.values()))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def answers(self, evidence: Evidence) -> bool:
+        return self.confidence(evidence) >= self.answer_at
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> "Calibration":
+        """The fitted numbers in ``path`` (default: the ones shipped in ``qa/calibration.json``)."""
+        path = Path(path) if path is not None else DEFAULT_PATH
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if path == DEFAULT_PATH:
+                return cls()
+            raise ConfigError(f"the calibration file {path} does not exist; run `python eval/calibrate.py`") \
+                from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the calibration file {path} ({exc}); run `python eval/calibrate.py` "
+                              "to write it again") from None
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"the calibration file {path} has unknown fields {', '.join(sorted(unknown))}")
+        if "decision_weights" in data:
+            data["decision_weights"] = tuple(data["decision_weights"])
+        return cls(**data)
+
+    def save(self, path: Path | str = DEFAULT_PATH) -> None:
+        data = asdict(self)
+        data["decision_weights"] = list(self.decision_weights)
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

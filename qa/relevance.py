@@ -1,0 +1,135 @@
+"""Sentence relevance: every sentence of the retrieved passages scored for the question, and the evidence
+on which the answerers decide whether the articles answer it at all.
+
+A candidate sentence is scored by its own e5 vector (stored at ingest) against the question, plus the
+share of the question's content words it holds (rare words weigh more) and whether it holds the kind of
+fact asked for (a number, a time, a date, a name). The weights come from ``Calibration``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.calibration import Calibration
+from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
+from qa.store import ChunkStore
+from qa.wordlists import ANSWER_KINDS, STOPWORDS
+
+
+@dataclass
+class Candidate:
+    """A sentence of the retrieved passages, with what its score is made of."""
+
+    text: str
+    vector: np.ndarray
+    rank: int                    # of the best passage it stands in
+    places: list = field(default_factory=list)  # (passage rank, chunk) for every chunk that holds it
+    previous: np.ndarray | None = None  # the sentence before it: "dort", "er", "das" point back to it
+    similarity: float = 0.0      # e5 cosine, borrowing from the sentence before when that is higher
+    lexical: float = 0.0         # weighted share of the question's words it holds
+    typed: bool = False          # holds the kind of fact asked for
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the retrieved text says about whether it answers the question; ``Calibration`` weighs it."""
+
+    score: float        # the best sentence's score
+    similarity: float   # its e5 cosine to the question
+    coverage: float     # weighted share of the question's words in the best sentence
+    reach: float        # share of the question's words found anywhere in the retrieved passages
+    typed: float        # the best sentence holds the kind of fact asked (1 when no kind is asked)
+    english: float      # the question is English: no words to share with German text
+
+    FEATURES = ("score", "similarity", "coverage", "reach", "typed", "english")
+
+    def values(self) -> list[float]:
+        return [getattr(self, name) for name in self.FEATURES]
+
+    @classmethod
+    def none(cls, english: bool) -> "Evidence":
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, float(english))
+
+
+def asked_kinds(question: str) -> list[str]:
+    """Patterns of what an answer to ``question`` must hold: a number for "wie viele", a time for "um wie viel Uhr"."""
+    return [answer for asked, answer in ANSWER_KINDS if re.search(asked, question.lower())]
+
+
+def sentence_key(text: str) -> str:
+    """The same sentence in two articles (agency copy) gets the same key, whatever its spacing."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+class SentenceRanker:
+    """``rank(question, query_vector, passages)`` -> the passages' sentences, best first."""
+
+    def __init__(self, store: ChunkStore, calibration: Calibration) -> None:
+        self.store, self.calibration = store, calibration
+        self._stemmer = german_stemmer()
+        self._stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+    def stem(self, words: list[str]) -> list[str]:
+        with self._stem_lock:
+            return self._stemmer.stemWords(words)
+
+    def terms(self, text: str) -> set[str]:
+        """The stemmed content words of ``text``."""
+        return set(self.stem([w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]))
+
+    def rank(self, question: str, query_vector: np.ndarray, passages: list[Passage],
+             sentences: dict | None = None) -> list[Candidate]:
+        """Every sentence of the passages, scored for ``question``, best first.
+
+        ``sentences``: the passages' articles' stored sentences, when the caller has fetched them already.
+        """
+        if sentences is None:
+            sentences = self.store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
+        groups: dict[str, Candidate] = {}
+        for rank, passage in enumerate(passages):
+            for chunk in passage.chunks:
+                previous = None
+                for start, end, text, vector in sentences.get(chunk.article_id, []):
+                    if not (chunk.start <= start and end <= chunk.end):
+                        continue
+                    cand = groups.setdefault(sentence_key(text), Candidate(text, vector, rank, [], previous))
+                    cand.places.append((rank, chunk))
+                    previous = vector
+        wanted = self.terms(question)
+        kinds = asked_kinds(question)
+        terms = {key: self.terms(cand.text) for key, cand in groups.items()}
+        # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
+        # more than "Russland", which every candidate mentions.
+        weight = {t: math.log(1 + len(groups) / (1 + sum(t in ts for ts in terms.values()))) for t in wanted}
+        total = sum(weight.values())
+        cal = self.calibration
+        for key, cand in groups.items():
+            cand.lexical = sum(weight[t] for t in wanted & terms[key]) / total if total else 0.0
+            cand.typed = all(re.search(k, cand.text) for k in kinds) if kinds else False
+            own = float(query_vector @ cand.vector)
+            # A sentence may borrow relevance from the one before it ("Moskau hat dort 70.000 Soldaten
+            # zusammengezogen" after a sentence about the border), never lose its own.
+            context = own if cand.previous is None else (own + float(query_vector @ cand.previous)) / 2
+            cand.similarity = max(own, context)
+            cand.score = (cand.similarity + cal.w_lexical * cand.lexical + cal.w_type * cand.typed
+                          + cal.w_rank / (cand.rank + 1))
+        return sorted(groups.values(), key=lambda c: -c.score)
+
+    def evidence(self, question: str, ranked: list[Candidate], passages: list[Passage],
+                 language: str) -> Evidence:
+        """The features of the decision to answer: how well the best sentence and the passages fit."""
+        english = language == "en"
+        if not ranked:
+            return Evidence.none(english)
+        best = ranked[0]
+        wanted = self.terms(question)
+        found = self.terms(" ".join(c.text for p in passages for c in p.chunks))
+        reach = len(wanted & found) / len(wanted) if wanted else 0.0
+        typed = float(best.typed) if asked_kinds(question) else 1.0
+        return Evidence(best.score, best.similarity, best.lexical, reach, typed, float(english))

@@ -1,0 +1,92 @@
+"""Every word list of the answer path, in one place: what the code treats as no content, no name, a question
+word, a pointer back into the conversation, or the kind of fact a question asks for.
+
+They are lists of the languages (German and English function words, months, days), not of any data set;
+the numbers that weigh them are fitted in ``qa.calibration``.
+"""
+
+from __future__ import annotations
+
+# Words that carry no topic: left out when questions and sentences are compared.
+STOPWORDS = set("""
+    a about according am an and are as at be between by did do does for from has have how in is it many much
+    of on or the to was were what when where which who whom why with year time
+    aber als am an auch auf aus bei bis da das dass dem den der des die dies diese dieser doch ein eine einem
+    einen einer eines er es für gegen hat hatte haben im in ins ist kann laut mit nach nicht noch nur ob oder
+    sein seine sich sie sind so soll um und uns von vor war waren was welche welcher welches welchem welchen
+    wem wen wer wie viel viele wird wo zu zum zur wann warum heißt uhr gibt
+""".split())
+
+# Telling a question's language (``qa.questions.language_of``).
+ENGLISH_WORDS = {"what", "who", "whom", "when", "where", "which", "why", "how", "many", "much", "did", "does",
+                 "do", "is", "are", "was", "were", "the", "of", "in", "on", "to", "and", "has", "have",
+                 "according", "at", "between", "about", "with", "year", "time"}
+GERMAN_WORDS = {"was", "wer", "wem", "wen", "wann", "wo", "welche", "welcher", "welches", "warum", "wie",
+                "viele", "viel", "der", "die", "das", "des", "den", "dem", "und", "ist", "sind", "hat", "haben",
+                "nach", "mit", "von", "zu", "im", "am", "um", "für", "auf", "sich", "ein", "eine", "einen",
+                "nicht", "laut", "uhr"}
+
+MONTHS_DE = ["januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+             "november", "dezember"]
+MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december"]
+_MONTHS = "|".join(m.capitalize() for m in MONTHS_DE)
+_DAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+
+# Numbers written as words: "die sechsmalige Grammy-Gewinnerin" answers "wie viele Grammys".
+NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|"
+                r"tausend|dutzend|million|milliard|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                r"twelve|twenty|hundred|thousand|million|billion)")
+# (question pattern, what the answering sentence must contain)
+ANSWER_KINDS = [
+    (r"\b(wie ?viele?|anzahl|how (many|much))\b", rf"\d|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b"),
+    (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", r"\b\d{1,2}[:.]\d{2}\b"),
+    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
+     rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
+    (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"),
+    (r"\b(wo|wohin|woher|where)\b", r"\b(in|nach|aus) [A-ZÄÖÜ]"),
+    (r"\b(wie lange|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|within)\b",
+     r"\b(Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
+]
+
+# English names of things the German articles name in German: a check of "Moscow" looks for "Moskau".
+EXONYMS = {
+    "germany": "deutsch", "german": "deutsch", "greece": "griech", "greek": "griech", "turkey": "türk",
+    "turkish": "türk", "moscow": "moskau", "kyiv": "kiew", "kiev": "kiew", "brussels": "brüssel",
+    "geneva": "genf", "vienna": "wien", "munich": "münchen", "cologne": "köln", "austria": "österreich",
+    "switzerland": "schweiz", "swiss": "schweiz", "france": "frankreich", "french": "franz",
+    "britain": "brit", "british": "brit", "england": "england", "uk": "großbritannien", "spain": "spanien",
+    "crimea": "krim", "kremlin": "kreml", "white": "weiß", "house": "haus", "cet": "mez", "us": "us",
+    "usa": "usa", "america": "amerika", "american": "amerika", "united": "vereinigt", "states": "staat",
+    "europe": "europ", "european": "europ", "eu": "eu", "nato": "nato", "russia": "russ", "russian": "russ",
+    "ukraine": "ukrain", "ukrainian": "ukrain", "peskov": "peskow", "ushakov": "uschakow",
+    "monday": "montag", "tuesday": "dienstag", "wednesday": "mittwoch", "thursday": "donnerstag",
+    "friday": "freitag", "saturday": "samstag", "sunday": "sonntag", **dict(zip(MONTHS_EN, MONTHS_DE)),
+}
+# Capitalised words that are not names: sentence starts, pronouns, English function words.
+NOT_NAMES = set("""
+    der die das den dem des ein eine einen einem einer laut am im in an auf bei nach vor mit von zu zum zur
+    er sie es wir ihr ich und oder aber dazu dort damit dafür daher demnach zudem außerdem so nein ja
+    the a an and or but in on at by to of for from with according he she it they we i this that these those
+    there yes no mr mrs
+    um mehr als rund etwa knapp über seit bis ab kurz binnen innerhalb für insgesamt wie was wer wann wo nur
+    noch bereits zunächst dann jedoch allerdings dies diese dieser ihm ihn sein seine ihre schon beide
+    more about around nearly almost over since until within only also both its his her their on
+""".split())
+# How a model says that the passages do not answer.
+ABSTAIN_PHRASES = ("dazu steht nichts in den artikeln", "the articles do not say", "steht nichts in den",
+                   "enthalten keine information", "keine angaben", "nicht erwähnt", "do not mention",
+                   "does not mention", "no information", "not mentioned", "do not contain")
+
+# Words that ask rather than name a topic: carried over into a follow-up, they would change what it asks.
+QUESTION_WORDS = set("""
+    wer wie was wann wo woher wohin warum weshalb wieso welche welcher welches welchem welchen wieviel viel
+    viele uhr um und jahr who what when where why which how many much year
+""".split())
+# Words that point back into the conversation: they name nothing a passage could contain.
+REFERENCE_WORDS = set("""
+    dafür dazu dort dabei damit davon darüber daran darauf dagegen daraus darin dahin danach dann vorher
+    ihn ihm ihr ihre ihren ihrem ihrer sein seine seinen seinem seiner diese dieser dieses diesem diesen
+    dies jene jener jenes derselbe dieselbe he she it they them his her its their this that these those
+    there then
+""".split())
