@@ -23,7 +23,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
     """Stream the generated text to a terminal's stderr as it comes; print the verified answer to stdout."""
-    from qa.answer import Answer
+    from qa.answer import Answer, Draft
     from qa.api import ask_stream
 
     live = sys.stderr.isatty() and (mode or Settings.from_env().mode) == "llm"
@@ -31,6 +31,9 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
     for item in ask_stream(question, mode=mode, history=history):
         if isinstance(item, Answer):
             answer = item
+        elif isinstance(item, Draft):
+            if live:
+                print(f"(schnelle Antwort) {item.answer.text}\n", file=sys.stderr, flush=True)
         elif live:
             print(item, end="", file=sys.stderr, flush=True)
     if live:
@@ -39,8 +42,7 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
         print(f"(understood as: {answer.question})", file=sys.stderr)
     print(answer.format())
     if answer.fallback_reason:
-        print(f"\n(the generated answer was replaced by the extractive one: {answer.fallback_reason})",
-              file=sys.stderr)
+        print(f"\n({answer.fallback_reason})", file=sys.stderr)
     return answer
 
 

@@ -53,7 +53,7 @@ class Settings:
     llm_threads: int = 0                 # 0: every core this process may use
     llm_context: int = 4096              # tokens
     llm_max_tokens: int = 80             # the picked line: a sentence number and a short answer
-    llm_sentences: int = 5               # best sentences shown to the model, numbered, to pick from
+    llm_sentences: int = 0               # best sentences shown to the model to pick from; 0: the calibrated number
     calibration_path: Path | None = None  # fitted numbers (eval/calibrate.py); default: qa/calibration.json
     app_auth: str | None = field(default=None, repr=False)  # "user:password": the chat page asks for a login
 
@@ -73,8 +73,9 @@ class Settings:
             raise ConfigError(f"QA_LLM_CONTEXT must be between 1024 and 32768 tokens, got {self.llm_context}")
         if not 16 <= self.llm_max_tokens <= 2048:
             raise ConfigError(f"QA_LLM_MAX_TOKENS must be between 16 and 2048, got {self.llm_max_tokens}")
-        if not 1 <= self.llm_sentences <= 9:
-            raise ConfigError(f"QA_LLM_SENTENCES must be between 1 and 9, got {self.llm_sentences}")
+        if not 0 <= self.llm_sentences <= 9:
+            raise ConfigError(f"QA_LLM_SENTENCES must be between 1 and 9 (0: the calibrated number), "
+                              f"got {self.llm_sentences}")
         if self.llm_url is not None:
             if not self.llm_url.startswith(("http://", "https://")):
                 raise ConfigError(f"QA_LLM_URL must start with http:// or https://, got {self.llm_url!r}")

@@ -2,7 +2,7 @@
 
 The model is shown the best few sentences of the retrieved passages, numbered, and writes one line: the
 number of the sentence that answers the question and the short answer copied from it ("2: rund 4,5
-Millionen Euro"), or "0" when none does. A grammar holds it to that form. The code then finds the short
+Millionen Euro"), or "0" when none does; a constraint on its first tokens holds it to that form. The code then finds the short
 answer in the chosen sentence (``FactChecker.span_in``), shows the sentence's own words, and marks the
 sentence in its cited passage: no name, number or date can reach the user that the passage does not hold.
 A 1.5B model on 2 cores cannot be trusted to write prose that stays true to a German passage; it can pick
@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from qa.answer import Answer, Citation
+from qa.answer import Answer, Citation, Draft
 from qa.calibration import Calibration
 from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
@@ -27,7 +27,6 @@ from qa.retrieval import Passage
 from qa.verify import FactChecker
 
 MAX_CANDIDATES = 5      # sentences shown to the model: about 150 tokens, 1.5 s of prompt on 2 cores
-MAX_SPAN_CHARS = 120
 _LINE = re.compile(r"^\s*(\d+)\s*(?::\s*(.*?))?\s*$")
 
 
@@ -58,12 +57,9 @@ def parse_pick(text: str, candidates: int) -> Pick | None:
     return Pick(number, span, english.strip().strip("„“\"'»«")) if span else None
 
 
-def pick_grammar(candidates: int, english: bool) -> str:
-    """A llama.cpp GBNF grammar for the one line the model may write."""
-    numbers = " | ".join(f'"{n}"' for n in range(1, candidates + 1))
-    rest = ' " | " span' if english else ""
-    return (f'root ::= "0" | ({numbers}) ": " span{rest}\n'
-            f'span ::= [^|\\n] [^|\\n]{{0,{MAX_SPAN_CHARS - 1}}}\n')
+def pick_starts(candidates: int) -> list[str]:
+    """How the model's line may begin: "0" (no sentence answers) or a sentence number and ": "."""
+    return ["0", *(f"{n}: " for n in range(1, candidates + 1))]
 
 
 def fixed_prefix() -> list[Message]:
@@ -93,17 +89,24 @@ class LLMAnswerer:
         yield from self.stream_parts(question, [(question, query_vector, passages)], language)
 
     def stream_parts(self, question: str, parts: list[tuple[str, np.ndarray, list[Passage]]],
-                     language: str) -> Iterator[str | Answer]:
-        """Each part of the question (``Pipeline.parts``) answered in turn, then one ``Answer`` for all."""
+                     language: str) -> Iterator[str | Draft | Answer]:
+        """Each part of the question (``Pipeline.parts``) answered in turn, then one ``Answer`` for all.
+
+        First comes a ``Draft``, the fast answer, unless every part is declined before the model runs.
+        """
         store = self.extractive.ranker.store
         sentences = store.sentence_vectors(c.article_id for _, _, ps in parts for p in ps for c in p.chunks)
+        ranked = [self.ranker.rank(q, v, ps, sentences) for q, v, ps in parts]
+        fast = [self.extractive.answer(q, v, ps, language, r) for (q, v, ps), r in zip(parts, ranked)]
+        draft = combine(question, fast, language)
+        if not draft.abstained:
+            yield Draft(draft)
         answers = []
-        for i, (part, vector, passages) in enumerate(parts):
+        for i, ((part, vector, passages), ranking, quick) in enumerate(zip(parts, ranked, fast)):
             if i:
                 yield " "
-            ranked = self.ranker.rank(part, vector, passages, sentences)
             answer = None
-            for item in self._answer_part(part, vector, passages, ranked, language):
+            for item in self._answer_part(part, vector, passages, ranking, language, quick):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -112,19 +115,20 @@ class LLMAnswerer:
         yield combine(question, answers, language)
 
     def _answer_part(self, question: str, vector: np.ndarray, passages: list[Passage], ranked: list[Candidate],
-                     language: str) -> Iterator[str | Answer]:
-        confidence = self.extractive.confident(question, ranked, passages, language)
-        if confidence < self.calibration.answer_at:
+                     language: str, fast: Answer) -> Iterator[str | Answer]:
+        """The model's pick for one question; ``fast`` is the extractive answer, the fallback."""
+        confidence = fast.confidence
+        if fast.abstained:
             # The retrieved text is far from the question: the model would only be asked to say so, slowly.
             yield declined(question, language, "llm", confidence=confidence)
             return
         shown = ranked[:self.candidates]
         english = language == "en"
-        grammar = pick_grammar(len(shown), english)
         pieces: list[str] = []
         streamed = 0
         messages = pick_messages(question, [c.text for c in shown])
-        for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"], grammar=grammar):
+        for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"],
+                                     starts=pick_starts(len(shown))):
             pieces.append(delta)
             # Stream only the answer, never the sentence number: "2: " stays hidden.
             text = "".join(pieces)
@@ -136,14 +140,12 @@ class LLMAnswerer:
         pick = parse_pick(generated, len(shown))
         extra = {"generated": generated, "confidence": confidence}
         if pick is None:
-            fallback = self.extractive.answer(question, vector, passages, language, ranked)
-            yield _replace_reason(fallback, f"the model wrote no sentence number and answer ({generated[:80]!r})",
+            yield _replace_reason(fast, f"the model wrote no sentence number and answer ({generated[:80]!r})",
                                   **extra)
             return
         if pick.sentence == 0:
             if confidence >= self.calibration.llm_trust_at:
-                fallback = self.extractive.answer(question, vector, passages, language, ranked)
-                yield _replace_reason(fallback, "the model found no answer, but the retrieved sentence scores "
+                yield _replace_reason(fast, "the model found no answer, but the retrieved sentence scores "
                                                 "too high to decline", **extra)
                 return
             yield declined(question, language, "llm", **extra)

@@ -74,7 +74,8 @@ class Pipeline:
         from qa.verify import FactChecker
 
         return LLMAnswerer(self.llm, self.ranker, self.extractive, FactChecker(self.ranker.stem), self.calibration,
-                            candidates=self.settings.llm_sentences, max_tokens=self.settings.llm_max_tokens)
+                            candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
+                            max_tokens=self.settings.llm_max_tokens)
 
     def warm_up_llm(self) -> None:
         """Load the language model and evaluate the fixed parts of its two prompts, once."""

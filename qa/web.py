@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Iterator
 
-from qa.answer import Answer, Citation
+from qa.answer import Answer, Citation, Draft
 from qa.config import Settings
 from qa.errors import QAError
 
@@ -57,9 +57,12 @@ def render_answer(answer: Answer, turn: int) -> str:
     parts = [f'<div class="qa-answer">{linked}</div>']
     if answer.abstained:
         parts.append('<div class="qa-note qa-abstained">Die Artikel beantworten diese Frage nicht.</div>')
+    elif answer.fallback_reason and answer.answerer == "extractive":
+        parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells hielt '
+                     f'der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
     elif answer.fallback_reason:
-        parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die formulierte Antwort hielt der '
-                     f'Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
+        parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
+                     f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
     if answer.citations:
         parts.append('<div class="qa-sources">' + "".join(render_citation(c, turn) for c in answer.citations)
                      + "</div>")
@@ -113,6 +116,11 @@ class ChatApp:
                     pairs.append((item.question, item.text))
                     yield "", chat, pairs
                     return
+                if isinstance(item, Draft):  # the fast answer, to read while the model works
+                    chat[-1] = {"role": "assistant", "content": render_answer(item.answer, len(pairs) + 1)
+                                + '<div class="qa-note qa-draft">Das Sprachmodell formuliert die Antwort …</div>'}
+                    yield "", chat, pairs
+                    continue
                 if mode == "llm":
                     streamed += item
                     chat[-1] = {"role": "assistant", "content": escape(streamed) + " ▌"}

@@ -14,7 +14,7 @@ class ScriptedLLM:
         self.replies = deque(replies)
         self.calls: list[list[Message]] = []
         self.warmed: list[Sequence[Message]] = []
-        self.grammars: list[str | None] = []
+        self.starts: list[list[str]] = []
 
     def say(self, *replies: str) -> "ScriptedLLM":
         self.replies.extend(replies)
@@ -24,9 +24,9 @@ class ScriptedLLM:
         self.warmed.append(prefix)
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               grammar: str | None = None) -> Iterator[str]:
+               starts: Sequence[str] = ()) -> Iterator[str]:
         self.calls.append(list(messages))
-        self.grammars.append(grammar)
+        self.starts.append(list(starts))
         if not self.replies:
             raise AssertionError("the scripted LLM was asked more often than the test expected")
         reply = self.replies.popleft()

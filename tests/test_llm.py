@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from qa.answer import Answer
+from qa.answer import Answer, Draft
 from qa.config import Settings
 from qa.llm_model import SIZE, ensure_llm_model
 from qa.pipeline import Pipeline
@@ -71,4 +71,5 @@ def test_a_follow_up_is_condensed_and_answered(pipeline):
 def test_the_answer_streams_in_pieces_before_the_verified_answer(pipeline):
     items = list(pipeline.ask_stream("Wann ist die Sitzung des NATO-Russland-Rates geplant?", mode="llm"))
     assert isinstance(items[-1], Answer) and "12. Januar" in items[-1].text
-    assert len(items) > 3 and all(isinstance(i, str) for i in items[:-1])
+    assert isinstance(items[0], Draft) and "12. Januar" in items[0].answer.text  # the fast answer, at once
+    assert len(items) > 3 and all(isinstance(i, str) for i in items[1:-1])

@@ -8,14 +8,15 @@ import re
 
 import pytest
 
-from qa.answer import Answer
+from qa.answer import Answer, Draft
 from qa.chat import check_history, clean_rewrite, condense
 from qa.config import Settings
 from qa.errors import QuestionError
 from dataclasses import replace
 
 from qa.calibration import Calibration
-from qa.llm_answer import MAX_CANDIDATES, Pick, fixed_prefix, parse_pick, pick_grammar
+from qa.llm import StartsWith
+from qa.llm_answer import MAX_CANDIDATES, Pick, fixed_prefix, parse_pick, pick_starts
 from qa.pipeline import Pipeline
 from qa.prompts import PROMPTS_DIR, load_prompt, render
 from tests.conftest import SEEDS
@@ -64,7 +65,7 @@ def test_the_model_picks_the_sentence_and_the_code_quotes_it(pipeline, llm):
     assert answer.text == f"um 21:30 Uhr MEZ – „{quote}“ [1]"
 
 
-def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences_under_a_grammar(pipeline, llm):
+def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences_under_a_constraint(pipeline, llm):
     llm.say(pick("21:30", "21:30 Uhr"))
     pipeline.ask(CALL, mode="llm")
     messages = llm.calls[0]
@@ -72,13 +73,23 @@ def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences_under_a_
     sentences = _sentences(messages)
     assert 2 <= len(sentences) <= MAX_CANDIDATES and any("21:30" in s for s in sentences.values())
     assert CALL in messages[-1].content
-    assert llm.grammars[0] == pick_grammar(len(sentences), english=False)
+    assert llm.starts[0] == pick_starts(len(sentences))
 
 
-def test_the_grammar_allows_exactly_the_line_the_answerer_parses():
-    grammar = pick_grammar(3, english=False)
-    assert grammar.startswith('root ::= "0" | ("1" | "2" | "3") ": " span')
-    assert '" | " span' in pick_grammar(3, english=True)
+def test_the_constraint_allows_only_the_starts_the_answerer_parses():
+    assert pick_starts(3) == ["0", "1: ", "2: ", "3: "]
+    pieces = ["", "0", "1", "2", "3", "4", ":", ": ", " ", "Die", "2:", "12", "\n"]
+    constraint = StartsWith(pieces, pick_starts(3))
+    import numpy as np
+
+    def allowed(written_tokens):
+        scores = constraint(np.array([99, *written_tokens]), np.zeros(len(pieces), dtype=np.float32))
+        return {pieces[t] for t in np.flatnonzero(np.isfinite(scores))}
+
+    constraint.prompt_len = 1  # the prompt is token 99
+    assert allowed([]) == {"0", "1", "2", "3", "2:"}           # not "4", "12" or words
+    assert allowed([3]) == {":", ": "}                          # after "2": only the colon
+    assert allowed([3, 7]) == set(pieces)                       # "2: " written: free, the end of text too
     assert parse_pick("2: rund 4,5 Millionen Euro", 3) == Pick(2, "rund 4,5 Millionen Euro")
     assert parse_pick("2: rund 4,5 Millionen Euro | about 4.5 million euros", 3) == \
         Pick(2, "rund 4,5 Millionen Euro", "about 4.5 million euros")
@@ -120,7 +131,6 @@ def test_an_english_question_gets_the_english_answer_when_its_facts_hold(pipelin
     question = "At what time is the phone call between Putin and Biden on December 30?"
     llm.say(pick("21:30", "um 21:30 Uhr MEZ", "at 21:30 CET"))
     answer = pipeline.ask(question, mode="llm")
-    assert llm.grammars[0].endswith('" | " span\nspan ::= [^|\\n] [^|\\n]{0,119}\n')
     assert answer.text.startswith("at 21:30 CET (the articles, in German: „") and answer.short == "um 21:30 Uhr MEZ"
     llm.say(pick("21:30", "um 21:30 Uhr MEZ", "at 22:30 CET"))  # the English rendering changed the time
     answer = pipeline.ask(question, mode="llm")
@@ -137,8 +147,14 @@ def test_a_question_nothing_in_the_articles_answers_does_not_wait_for_the_model(
 def test_streaming_shows_the_answer_as_written_never_the_sentence_number(pipeline, llm):
     llm.say(pick("21:30", "um 21:30 Uhr MEZ"))
     items = list(pipeline.ask_stream(CALL, mode="llm"))
-    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
-    assert isinstance(items[-1], Answer) and "".join(items[:-1]) == "um 21:30 Uhr MEZ"
+    assert isinstance(items[0], Draft) and items[0].answer == pipeline.ask(CALL, mode="extractive")
+    assert all(isinstance(i, str) for i in items[1:-1]) and len(items) > 3
+    assert isinstance(items[-1], Answer) and "".join(items[1:-1]) == "um 21:30 Uhr MEZ"
+
+
+def test_no_draft_comes_before_an_answer_declined_without_the_model(pipeline, llm):
+    items = list(pipeline.ask_stream("Wie hoch ist die Inflationsrate in Deutschland?", mode="llm"))
+    assert len(items) == 1 and items[0].abstained and llm.calls == []
 
 
 def test_extractive_mode_streams_its_answer_once(pipeline, llm):
