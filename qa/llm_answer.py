@@ -150,13 +150,16 @@ class LLMAnswerer:
                 return
             yield declined(question, language, "llm", **extra)
             return
+        # The short answer must stand in a sentence the model was shown: the one it chose, or else (a small
+        # model often copies the right answer and names the wrong number) the best-ranked one that holds it.
         chosen = shown[pick.sentence - 1]
-        span = self.checker.span_in(pick.span, chosen.text)
-        if span is None:
-            answer = quote(question, chosen, language, "", confidence=confidence, generated=generated)
-            yield _replace_reason(answer, f"the short answer „{pick.span}“ is not in the sentence it chose, "
-                                          "so the sentence is quoted", answerer="llm")
+        order = [chosen, *(c for c in shown if c is not chosen)]
+        found = next(((c, span) for c in order if (span := self.checker.span_in(pick.span, c.text))), None)
+        if found is None:
+            yield _replace_reason(fast, f"the short answer „{pick.span}“ is in none of the sentences shown",
+                                  **extra)
             return
+        chosen, span = found
         shown_short = span
         if english:
             if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):

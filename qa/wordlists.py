@@ -17,14 +17,19 @@ STOPWORDS = set("""
     wem wen wer wie viel viele wird wo zu zum zur wann warum heißt uhr gibt
 """.split())
 
-# Telling a question's language (``qa.questions.language_of``).
+# Telling a text's language (``qa.questions.language_of``): function words of one language only ("in",
+# "was" and "die" are words of both and count for neither).
 ENGLISH_WORDS = {"what", "who", "whom", "when", "where", "which", "why", "how", "many", "much", "did", "does",
-                 "do", "is", "are", "was", "were", "the", "of", "in", "on", "to", "and", "has", "have",
-                 "according", "at", "between", "about", "with", "year", "time"}
-GERMAN_WORDS = {"was", "wer", "wem", "wen", "wann", "wo", "welche", "welcher", "welches", "warum", "wie",
-                "viele", "viel", "der", "die", "das", "des", "den", "dem", "und", "ist", "sind", "hat", "haben",
-                "nach", "mit", "von", "zu", "im", "am", "um", "für", "auf", "sich", "ein", "eine", "einen",
-                "nicht", "laut", "uhr"}
+                 "do", "is", "are", "were", "the", "of", "on", "to", "and", "has", "have", "according", "at",
+                 "between", "about", "with", "year", "time", "that", "for", "from", "by", "it", "its", "this",
+                 "be", "been", "or", "not", "also", "there", "their", "they", "he", "she", "his", "her", "would",
+                 "should", "can", "could", "after", "before", "than", "into", "over"}
+GERMAN_WORDS = {"wer", "wem", "wen", "wann", "wo", "welche", "welcher", "welches", "warum", "wie", "viele",
+                "viel", "der", "das", "des", "den", "dem", "und", "ist", "sind", "hat", "haben", "nach", "mit",
+                "von", "zu", "im", "am", "um", "für", "auf", "sich", "ein", "eine", "einen", "nicht", "laut",
+                "uhr", "oder", "ihr", "ihrem", "ihren", "ihrer", "sein", "seine", "seinem", "wird", "wurde",
+                "werden", "auch", "nur", "noch", "bei", "aus", "als", "einer", "eines", "einem", "dass", "zum",
+                "zur", "über", "sie", "er", "es", "wir", "war", "waren", "hatte", "nicht", "vor", "seit"}
 
 MONTHS_DE = ["januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
              "november", "dezember"]

@@ -98,12 +98,23 @@ def test_the_constraint_allows_only_the_starts_the_answerer_parses():
     assert parse_pick("2:", 3) is None
 
 
-def test_a_span_the_chosen_sentence_does_not_hold_is_never_shown(pipeline, llm):
+def test_a_span_no_sentence_shown_holds_is_never_shown(pipeline, llm):
     llm.say(pick("21:30", "um 22:45 Uhr MEZ"))  # an invented time
     answer = pipeline.ask(CALL, mode="llm")
     assert "22:45" not in answer.text and answer.short == "" and "22:45" in answer.generated
-    assert "not in the sentence" in answer.fallback_reason
-    assert "21:30" in answer.text and answer.citations[0].quote in answer.text  # the chosen sentence, quoted
+    assert "in none of the sentences" in answer.fallback_reason and answer.answerer == "extractive"
+    assert answer.text == pipeline.ask(CALL, mode="extractive").text
+
+
+def test_a_span_under_the_wrong_number_is_cited_where_it_stands(pipeline, llm):
+    def wrong_number(messages):
+        sentences = _sentences(messages)
+        right = next(n for n, text in sentences.items() if "21:30" in text)
+        return f"{next(n for n in sentences if n != right)}: um 21:30 Uhr MEZ"
+    llm.say(wrong_number)
+    answer = pipeline.ask(CALL, mode="llm")
+    assert answer.answerer == "llm" and answer.short == "um 21:30 Uhr MEZ"
+    assert "21:30" in answer.citations[0].quote and answer.citations[0].quote in answer.citations[0].text
 
 
 def test_a_line_that_is_not_a_pick_falls_back_to_the_extractive_answer(pipeline, llm):
@@ -172,10 +183,11 @@ def test_a_follow_up_takes_the_earlier_topic_without_asking_the_model(pipeline, 
     assert "Initiative" in answer.citations[0].text
 
 
-def test_a_follow_up_that_points_back_at_nothing_is_asked_as_it_is(pipeline, llm):
+def test_a_follow_up_that_points_back_at_nothing_is_answered_without_the_model(pipeline, llm):
     answer = pipeline.ask("Und wer unterstützt die Separatisten?", mode="extractive",
                           history=[("In welchem Jahr hat Russland die Krim annektiert?", "2014 [1].")])
-    assert answer.question == "Und wer unterstützt die Separatisten?" and llm.calls == []
+    # As asked, or with the earlier topic attached: either finds the sentence, and the model is not asked.
+    assert answer.question.startswith("Und wer unterstützt die Separatisten?") and llm.calls == []
     assert "unterstützt" in answer.text and "Separatisten" in answer.text
 
 
