@@ -72,7 +72,14 @@ class Calibration:
             raise ConfigError(f"the calibration file {path} has unknown fields {', '.join(sorted(unknown))}")
         if "decision_weights" in data:
             data["decision_weights"] = tuple(data["decision_weights"])
-        return cls(**data)
+        calibration = cls(**data)
+        from qa.relevance import Evidence
+
+        if len(calibration.decision_weights) != len(Evidence.FEATURES):
+            raise ConfigError(f"the calibration file {path} weighs {len(calibration.decision_weights)} features, "
+                              f"the decision has {len(Evidence.FEATURES)} ({', '.join(Evidence.FEATURES)}); "
+                              "run `python eval/calibrate.py` to fit it again")
+        return calibration
 
     def save(self, path: Path | str = DEFAULT_PATH) -> None:
         data = asdict(self)

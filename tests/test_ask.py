@@ -10,6 +10,7 @@ import qa
 from eval.dataset import load_pairs, supports
 from qa.errors import QuestionError
 from qa.pipeline import Pipeline
+from qa.questions import language_of
 from qa.retrieval import Retriever, _shingles
 
 PAIRS = load_pairs()
@@ -34,19 +35,36 @@ HARD = {
     "en-invasion-2022": "cross-language: the supporting passage is not in the top 3",
     # Near misses: a sentence about the same event scores as an answer, though the asked detail is missing.
     "no-gipfel-ende": "near miss: answers with the time the video call began",
-    "no-nato-oberbefehlshaber": "near miss: answers with the sentence about the briefing",
     "no-mitsotakis-ort": "near miss: answers with the sentence about the meeting",
     "no-telefonat-ergebnis": "near miss: answers with the call's agenda",
     "no-selenskyj-nach-telefonat": "near miss: answers with the sentence announcing the call",
+    "no-near-nrr-ort": "near miss: answers with the sentence that the NATO-Russia Council meets on 12 January",
+    "no-near-genf-delegation": "near miss: answers with the sentence that the Geneva meeting takes place",
+    "no-near-drohnen-zahl": "near miss: answers with the sentence that drones are stationed, which gives no number",
+    "no-near-selenskyj-biden-uhrzeit": "near miss: answers with Selenskyj's sentence about his call with Biden",
+    "no-near-deutscher-regierungschef": "near miss: answers with the sentence about the five leaders' call",
+    "no-near-en-capitals": "near miss: answers with the sentence about the two draft documents",
+    "no-near-en-front-town": "near miss: answers with the sentence that Selenskyj visited the front",
+    "no-absent-nord-stream": "never mentioned: answers with the sentence about the talks' other topics",
+    "no-absent-xi": "never mentioned: answers with the sentence about the troop build-up",
+    # English questions over German text: retrieval and the choice of sentence have no shared words to go on.
+    "en2-georgia": "the supporting passage is not in the top 3",
+    "en2-dpa": "the supporting passage is not in the top 3",
+    "en2-kiev-assurance": "the supporting passage is not in the top 3",
+    "en2-relations": "answers with the sentence before the 'beklagenswert' one",
+    "en2-structure": "answers with the sentence about the proposals within a week",
+    "en2-provocative": "answers with the article's first sentence about the security dialogue",
+    "en2-hours": "declines: the 'mehrere Stunden' sentence scores below the calibrated decision",
     # Questions that ask two things: each part is answered, but one part with the wrong sentence.
     "tp-selenskyj-front-telefonat": "'er' in the second part is Selenskyj; it finds Putin's call with Biden",
     "tp-beginn-leitung": "the first part misses as in 'video-beginn': the Tuesday call's agenda outscores its start",
+    "tp-elysee-normandie": "the question as a whole scores below the calibrated decision, so it is declined unsplit",
 }
 
 
 def _cases(pairs):
-    return [pytest.param(p, id=p.id, marks=pytest.mark.xfail(reason=HARD[p.id], strict=True)) if p.id in HARD
-            else pytest.param(p, id=p.id) for p in pairs]
+    return [pytest.param(p, id=p.id, marks=pytest.mark.xfail(reason=HARD[p.id], strict=True, raises=AssertionError))
+            if p.id in HARD else pytest.param(p, id=p.id) for p in pairs]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +103,7 @@ def test_the_supporting_passage_is_in_the_top_3_and_the_answer_cites_it(pipeline
 def test_questions_the_articles_do_not_answer_abstain(pipeline, pair):
     answer = pipeline.ask(pair.question)
     assert answer.abstained and answer.citations == []
-    expected = "The articles do not say." if pair.id.startswith("no-en-") else "Dazu steht nichts in den Artikeln."
+    expected = "The articles do not say." if language_of(pair.question) == "en" else "Dazu steht nichts in den Artikeln."
     assert answer.text == expected
 
 

@@ -52,3 +52,15 @@ def test_a_misspelt_setting_is_reported_with_the_one_it_resembles(caplog):
     assert settings.top_k == 5  # ignored, not guessed
     assert [r.getMessage() for r in caplog.records] == ["QA_TOPK is not a setting and is ignored; did you mean "
                                                         "QA_TOP_K?"]
+
+
+def test_a_calibration_file_that_weighs_other_features_is_refused(tmp_path):
+    from qa.calibration import Calibration
+
+    path = tmp_path / "calibration.json"
+    Calibration.load().save(path)
+    assert Calibration.load(path) == Calibration.load()
+    text = path.read_text(encoding="utf-8").replace('"decision_weights": [', '"decision_weights": [1.5,', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="weighs 7 features.*calibrate.py"):
+        Calibration.load(path)

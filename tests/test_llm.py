@@ -73,6 +73,9 @@ def test_a_follow_up_is_condensed_and_answered(pipeline):
                                                                                      answer.generated)
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "`assert answer.abstained` fails: the model picks the 30 December call's sentence and copies '21:30' "
+    "for a question about 7 December; in a probe of five near misses (2026-12-01) it said 'none' for none"))
 def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pipeline):
     # The video summit is in the articles; when it ended is not. Retrieval finds sentences about it, so
     # the decision to decline is the model's.
