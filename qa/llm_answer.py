@@ -22,6 +22,7 @@ from qa.calibration import Calibration
 from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
+from qa.wordlists import GERMAN_WORDS
 from qa.relevance import Candidate, SentenceRanker
 from qa.retrieval import Passage
 from qa.verify import FactChecker
@@ -164,6 +165,10 @@ class LLMAnswerer:
         if english:
             if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):
                 shown_short = pick.english
+            elif not language_neutral(span):
+                # No checked English form: „Mehr als 13.000 Menschen“ would answer an English question in
+                # German. The sentence is quoted under the English lead instead; ``short`` keeps the span.
+                shown_short = ""
         yield quote(question, chosen, language, shown_short, short=span, confidence=confidence,
                     generated=generated)
 
@@ -188,6 +193,18 @@ def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) 
         body = f"{shown} – „{sentence}“" if shown else sentence
     extra.setdefault("short", shown)
     return Answer(f"{body} {markers}", citations, abstained=False, answerer="llm", question=question, **extra)
+
+
+def language_neutral(span: str) -> bool:
+    """A German span that reads the same in an English answer: names and numbers („Antony Blinken“,
+    „2014“, „21:30“), not German words („am Dienstag“, „beklagenswert“). German nouns are capitalised too, so
+    „Putins Initiative“ passes for a name: a known gap.
+
+    >>> language_neutral("Antony Blinken"), language_neutral("mehr als 13.000 Menschen")
+    (True, False)
+    """
+    words = re.findall(r"[^\W\d_][\w-]*", span)
+    return all(w[0].isupper() and w.lower() not in GERMAN_WORDS for w in words) and not re.search(r"[äöüß]", span)
 
 
 def _visible(text: str, english: bool) -> str:

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from eval.checks import answer_language
+
 from qa.answer import Answer, Draft
 from qa.chat import check_history, clean_rewrite, condense
 from qa.config import Settings
@@ -145,9 +147,24 @@ def test_an_english_question_gets_the_english_answer_when_its_facts_hold(pipelin
     assert answer.text.startswith("at 21:30 CET (the articles, in German: „") and answer.short == "um 21:30 Uhr MEZ"
     llm.say(pick("21:30", "um 21:30 Uhr MEZ", "at 22:30 CET"))  # the English rendering changed the time
     answer = pipeline.ask(question, mode="llm")
-    assert answer.text.startswith("um 21:30 Uhr MEZ (the articles") and "22:30" not in answer.text
+    # No checked English form, and the German span is German words: the sentence is quoted under the English
+    # lead, never "um 21:30 Uhr MEZ" as the English answer.
+    assert answer.text.startswith("According to the articles (quoted in German): „") and "22:30" not in answer.text
+    assert answer.short == "um 21:30 Uhr MEZ" and answer.answerer == "llm" and "21:30" in answer.text
+    assert answer_language(answer.text) == "en"
     llm.say("0")
     assert pipeline.ask(question, mode="llm").text == "The articles do not say."
+
+
+def test_an_english_question_shows_a_german_span_only_when_it_is_a_name_or_number(pipeline, llm):
+    question = "At what time is the phone call between Putin and Biden on December 30?"
+    llm.say(pick("21:30", "21:30"))  # no English form: a time reads the same in English
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.text.startswith("21:30 (the articles, in German: „") and answer_language(answer.text) == "en"
+    llm.say(pick("21:30", "auf Putins Initiative"))  # German words: quoted under the English lead instead
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.text.startswith("According to the articles (quoted in German): „")
+    assert answer.short == "auf Putins Initiative"
 
 
 def test_a_question_nothing_in_the_articles_answers_does_not_wait_for_the_model(pipeline, llm):
