@@ -22,10 +22,10 @@ from qa.calibration import Calibration
 from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
-from qa.wordlists import GERMAN_WORDS
 from qa.relevance import Candidate, SentenceRanker
 from qa.retrieval import Passage
 from qa.verify import FactChecker
+from qa.wordlists import GERMAN_WORDS
 
 MAX_CANDIDATES = 5      # sentences shown to the model: about 150 tokens, 1.5 s of prompt on 2 cores
 _LINE = re.compile(r"^\s*(\d+)\s*(?::\s*(.*?))?\s*$")
