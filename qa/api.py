@@ -7,18 +7,22 @@ from typing import Iterable, Iterator
 
 from qa.answer import Answer
 from qa.config import Settings
+from qa.errors import ConfigError
 from qa.sync import IngestReport
 
 
 def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | None = None,
-           progress: bool | None = None) -> IngestReport:
+           progress: bool | None = None, prune: bool = False) -> IngestReport:
     """Sync the index with the articles under ``paths`` (default: ``seeds/``) and report the counts.
+
+    A run that would remove more than half of the index, or in which every file was skipped, is refused
+    (``SyncRefused``, nothing written) unless ``prune=True``.
 
     >>> ingest(["my/articles"]).added
     """
     from qa.pipeline import pipeline_for
 
-    return pipeline_for(settings).ingest(paths, progress=progress)
+    return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune)
 
 
 def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,
@@ -33,7 +37,7 @@ def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]
     """
     from qa.pipeline import pipeline_for
 
-    return pipeline_for(settings).ask(question, mode=mode, history=history)
+    return pipeline_for(_checked(settings)).ask(question, mode=mode, history=history)
 
 
 def ask_stream(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,
@@ -48,4 +52,11 @@ def ask_stream(question: str, *, mode: str | None = None, history: list[tuple[st
     """
     from qa.pipeline import pipeline_for
 
-    return pipeline_for(settings).ask_stream(question, mode=mode, history=history)
+    return pipeline_for(_checked(settings)).ask_stream(question, mode=mode, history=history)
+
+
+def _checked(settings: object) -> Settings | None:
+    if settings is None or isinstance(settings, Settings):
+        return settings
+    raise ConfigError(f"settings must be a qa.Settings, e.g. Settings.from_env().with_(top_k=3), "
+                      f"got {type(settings).__name__}")

@@ -17,6 +17,7 @@ from typing import Mapping
 from qa.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX_DIR = PROJECT_ROOT / ".index"   # the only index that is built from seeds/ on first use
 MODES = ("extractive", "llm")
 # QA_* names that are read but are not settings; QA_TEST_* belong to the test suite.
 _NOT_SETTINGS = {"QA_DEBUG"}
@@ -34,7 +35,7 @@ class Settings:
     """Every knob of the pipeline. Build it with ``Settings.from_env()``; change one with ``.with_(...)``."""
 
     seeds_dir: Path = PROJECT_ROOT / "seeds"
-    index_dir: Path = PROJECT_ROOT / ".index"
+    index_dir: Path = DEFAULT_INDEX_DIR
     cache_dir: Path = field(default_factory=_default_cache_dir)
     chroma_host: str | None = None
     chroma_port: int | None = None
@@ -104,6 +105,10 @@ class Settings:
         for f in fields(cls):
             name = "QA_" + f.name.upper()
             raw = env.get(name)
+            if raw is not None and not raw.strip() and "Path" in f.type:
+                # An empty folder name would mean the current folder, or the default one: neither was asked for.
+                raise ConfigError(f"{name} is set but empty; unset it (unset {name}) for the default, or give "
+                                  "a folder")
             if raw is None or raw.strip() == "":
                 continue
             values[f.name] = _parse(name, raw.strip(), f.type)
@@ -117,6 +122,12 @@ class Settings:
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def default_index(self) -> bool:
+        """The checkout's own index (nothing configured): the one that ``ask`` builds from seeds/ when empty."""
+        return (not self.server_mode and self.collection == "articles"
+                and self.index_dir.resolve() == DEFAULT_INDEX_DIR.resolve())
 
 
 def _warn_unknown(env: Mapping[str, str]) -> None:

@@ -19,3 +19,11 @@ class ModelError(QAError):
 
 class QuestionError(QAError):
     """A question cannot be answered as asked (empty, too long, ...)."""
+
+
+class SyncRefused(QAError):
+    """A sync would remove what it should not (everything skipped, most of the index); nothing was written."""
+
+
+class EmptyIndex(QAError):
+    """The configured index holds no articles yet; the message says how to add them."""

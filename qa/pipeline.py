@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections import OrderedDict
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from qa.answer import Answer
 from qa.calibration import Calibration
 from qa.config import MODES, Settings
-from qa.errors import QuestionError
+from qa.errors import EmptyIndex, QuestionError
 from qa.questions import clean_question, language_of, split_question
 from qa.embedding import Embedder
 from qa.sync import IngestReport, ingest_paths
@@ -89,9 +90,10 @@ class Pipeline:
     def ask(self, question: str, *, mode: str | None = None,
             history: list[tuple[str, str]] | None = None) -> Answer:
         """Retrieve passages for ``question`` and answer it with the answerer of ``mode``."""
-        for item in self.ask_stream(question, mode=mode, history=history):
-            if isinstance(item, Answer):
-                return item
+        with contextlib.closing(self.ask_stream(question, mode=mode, history=history)) as stream:
+            for item in stream:  # closed on return: the stream holds the index's read lock
+                if isinstance(item, Answer):
+                    return item
         raise AssertionError("ask_stream ended without an Answer")
 
     def ask_stream(self, question: str, *, mode: str | None = None,
@@ -105,6 +107,12 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         turns = check_history(history)
         self.ensure_index()
+        with self.store.reading() as changed:  # one state of the index, even while another process syncs
+            if changed and "retriever" in self.__dict__:
+                self.retriever.invalidate()
+            yield from self._answer_stream(question, mode, turns)
+
+    def _answer_stream(self, question: str, mode: str, turns: list[tuple[str, str]]) -> Iterator[str | Answer]:
         language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
         if turns:
             question, vector, passages = self.standalone(question, turns)
@@ -203,22 +211,29 @@ class Pipeline:
         rewritten = within_limit(rewritten)
         return (rewritten, *self.retrieve(rewritten))
 
-    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None) -> IngestReport:
+    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None,
+               prune: bool = False, only_if_empty: bool = False) -> IngestReport:
         with self._ingest_lock:
             paths = [self.settings.seeds_dir] if paths is None else paths
-            report = ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress)
+            report = ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
+                                  only_if_empty=only_if_empty)
         if report.changed and "retriever" in self.__dict__:
             self.retriever.invalidate()
         return report
 
     def ensure_index(self) -> None:
-        """On a fresh checkout, build the default index from the seed articles."""
+        """On a fresh checkout, build the default index from the seed articles; any other must be filled.
+
+        Only the default index (nothing configured) is seeded: an index a user pointed us at, or one that
+        an ingest is filling right now, gets no seed articles mixed into it.
+        """
         if self._indexed:
             return
-        with self._ingest_lock:
-            empty = self.store.count() == 0
-        if empty:
-            self.ingest()
+        if self.store.count() == 0:
+            if not self.settings.default_index:
+                raise EmptyIndex(f"the index at {self.store.location} holds no articles yet; add them with "
+                                 "`qa ingest FOLDER` (in Python: qa.ingest(['FOLDER'])) and ask again")
+            self.ingest(only_if_empty=True)  # under the writer lock: an ingest already running wins
         self._indexed = True
 
 

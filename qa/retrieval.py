@@ -48,7 +48,7 @@ class Retriever:
         self.store, self.embedder = store, embedder
         self.method, self.top_k, self.candidates = method, top_k, max(candidates, top_k)
         self._bm25 = None
-        self._bm25_size = -1
+        self._bm25_state: tuple | None = None
         self._lock = threading.Lock()
 
     def retrieve(self, question: str, query_vector: np.ndarray | None = None) -> list[Passage]:
@@ -72,21 +72,19 @@ class Retriever:
         return [(node_to_chunk(hit.node), float(hit.score)) for hit in hits if hit.score > 0]
 
     def _bm25_retriever(self):
-        """The BM25 index over every chunk; rebuilt when the index has changed size since it was built.
-
-        An ingest through the same pipeline also calls ``invalidate``; an edit by another process that
-        keeps the chunk count is only seen after a restart.
-        """
+        """The BM25 index over every chunk; rebuilt when the index's generation stamp (changed by every
+        write, in any process) or its size differs from when it was built."""
         size = self.store.count()
+        state = (self.store.generation, size)
         with self._lock:
-            if size != self._bm25_size:
+            if state != self._bm25_state:
                 self._bm25 = _build_bm25(self.store, self.candidates) if size else None
-                self._bm25_size = size
+                self._bm25_state = state
             return self._bm25
 
     def invalidate(self) -> None:
         with self._lock:
-            self._bm25_size = -1
+            self._bm25_state = None
 
 
 def german_stemmer():

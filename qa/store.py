@@ -8,17 +8,25 @@ could disagree with it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import math
+import os
 import re
+import shutil
+import sqlite3
+import threading
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from qa.chunking import Chunk
 from qa.config import Settings
 from qa.errors import QAError
+from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
 
 _PAGE = 5000
 _BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks"]
@@ -67,6 +75,8 @@ class ChunkStore:
         self._sentences = None
         self._client = None
         self._batch = None
+        self.locks = None
+        self.generation = ""
 
     @property
     def location(self) -> str:
@@ -74,31 +84,82 @@ class ChunkStore:
         return f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.server_mode else f"{s.index_dir}"
 
     def _open(self):
-        import chromadb
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         s = self.settings
         try:
             if s.server_mode:
-                client = chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port)
+                import chromadb
+
+                client = self._client or chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port)
+                self.locks = self.locks or ServerLocks(client, self.name)
+                generation = self.locks.generation()
+                collection, sentences = self._collections(client)
             else:
-                s.index_dir.mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(s.index_dir))
-            # Never let Chroma embed on its own: its default function downloads a model.
-            collection = client.get_or_create_collection(self.name, embedding_function=None,
-                                                         metadata={"hnsw:space": "cosine"})
-            sentences = client.get_or_create_collection(self.name + "-s", embedding_function=None,
-                                                        metadata={"hnsw:space": "cosine"})
+                check_index_folder(s.index_dir, s.collection)
+                self.locks = self.locks or FolderLocks(s.index_dir)
+                generation = self.locks.generation()
+                with self.locks.opening():
+                    client = _embedded_client(s.index_dir, generation)
+                    collection, sentences = self._collections(client)
         except QAError:
             raise
         except Exception as exc:
             hint = ("is `chroma run` listening there? unset QA_CHROMA_HOST to use the embedded index"
                     if s.server_mode else "is the folder writable and not used by another Chroma version?")
             raise QAError(f"cannot open the index at {self.location}: {exc} ({hint})") from exc
+        self.generation = generation
         self._sentences = sentences
         self._client = client
         self._collection = collection
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
+
+    def _collections(self, client):
+        # Never let Chroma embed on its own: its default function downloads a model.
+        return tuple(client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+                     for name in (self.name, self.name + "-s"))
+
+    def refresh(self) -> bool:
+        """Follow changes made by other processes; True when the index changed since the last look."""
+        if self._collection is None:
+            self._open()
+            return True
+        generation = self.locks.generation()
+        if generation == self.generation:
+            return False
+        if self.settings.server_mode:
+            self.generation = generation
+        else:  # this process's Chroma keeps the vector index in memory: open it again from disk
+            client = _embedded_client(self.settings.index_dir, generation)
+            if client is self._client:
+                self.generation = generation
+            else:
+                self._client = None
+                self._open()
+        return True
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[bool]:
+        """Read a single state of the index inside; yields whether it changed since the last read."""
+        if self._collection is None:
+            self._open()
+        with self.locks.reading():
+            yield self.refresh()
+
+    @contextlib.contextmanager
+    def writing(self, on_wait=None) -> Iterator[None]:
+        """The index's writer lock, for a whole sync; the index as the previous writer left it inside."""
+        if self._collection is None:
+            self._open()
+        with self.locks.writer(on_wait=on_wait):
+            self.refresh()
+            yield
+
+    def _written(self) -> None:
+        """After a batch: this store saw its own writes, so it needs no refresh for them."""
+        self.generation = self.locks.generation()
+        if not self.settings.server_mode:
+            _embedded_client(self.settings.index_dir, self.generation, current=self._client)
 
     @property
     def collection(self):
@@ -148,12 +209,16 @@ class ChunkStore:
 
         Sentences are written before chunks: an article's full set of chunks is the mark that it is complete.
         """
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
         batch = list(batch)
         if not batch:
             return
-        self.remove([item.article_id for item in batch])
+        with self._batch_write():
+            self._write(batch)
+
+    def _write(self, batch: list[ArticleVectors]) -> None:
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        self._remove([item.article_id for item in batch])
         sentences = [(item.article_id, span, vector) for item in batch
                      for span, vector in zip(item.sentences, item.sentence_vectors, strict=True)]
         step = self._max_batch()
@@ -191,8 +256,30 @@ class ChunkStore:
 
     def remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
+            with self._batch_write():
+                self._remove(article_ids)
+
+    def _remove(self, article_ids: Sequence[str]) -> None:
+        if article_ids:
             self.collection.delete(where={"article": {"$in": list(article_ids)}})
             self.sentence_collection.delete(where={"article": {"$in": list(article_ids)}})
+
+    @contextlib.contextmanager
+    def _batch_write(self) -> Iterator[None]:
+        """One batch under the batch lock; a full disk or a read-only folder said as such."""
+        if self._collection is None:
+            self._open()
+        if not self.settings.server_mode:
+            _check_free_space(self.settings.index_dir)
+        try:
+            with self.locks.batch():
+                yield
+        except QAError:
+            raise
+        except Exception as exc:
+            raise _write_error(exc, self.settings) from exc
+        finally:
+            self._written()
 
     def sentence_vectors(self, article_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
         """The stored sentences (start, end, text, vector) of each article, in text order."""
@@ -238,3 +325,117 @@ def node_to_chunk(node) -> Chunk:
 def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
     return Chunk(id=chunk_id, article_id=meta["article"], n=int(meta["n"]), text=text, start=int(meta["start"]),
                  end=int(meta["end"]), title=meta["title"], date=meta["date"])
+
+
+MARKER_FILE = "qa-index.json"
+_OURS = {MARKER_FILE, GENERATION_FILE, WRITER_FILE, BATCH_FILE, TURN_FILE, OPEN_FILE}
+
+
+def check_index_folder(folder: Path, collection: str) -> None:
+    """Refuse a folder that is not (or cannot become) this product's index, with the reason and the fix.
+
+    An empty or missing folder becomes an index. One with our marker file is ours; one without it is
+    ours only when its Chroma database holds our collections (an index built before the marker).
+    """
+    if folder.exists() and not folder.is_dir():
+        raise QAError(f"the index location {folder} is a file, not a folder; set QA_INDEX_DIR to a folder "
+                      "(it is created when missing)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        names = set(os.listdir(folder))
+    except OSError as exc:
+        raise QAError(f"cannot create the index folder {folder}: {exc.strerror}; set QA_INDEX_DIR to a "
+                      "folder you can write to") from None
+    if MARKER_FILE not in names:
+        others = sorted(n for n in names if n not in _OURS and not n.startswith(f".{GENERATION_FILE}."))
+        if others and not _holds_our_collections(folder, collection):
+            shown = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+            raise QAError(f"the folder {folder} holds other data ({shown}), not an index of this program; "
+                          "set QA_INDEX_DIR to an empty or new folder")
+    if not os.access(folder, os.W_OK) or not all(
+            os.access(folder / n, os.W_OK) for n in ("chroma.sqlite3", MARKER_FILE) if (folder / n).exists()):
+        raise QAError(f"the index at {folder} is read-only, and Chroma writes to its folder even to answer; "
+                      f"make it writable (chmod -R u+w {folder}) or copy it to a writable folder and set "
+                      "QA_INDEX_DIR to the copy")
+    if MARKER_FILE not in names:
+        (folder / MARKER_FILE).write_text('{"format": 1, "program": "qa-news"}\n', encoding="utf-8")
+
+
+def _holds_our_collections(folder: Path, collection: str) -> bool:
+    """Whether ``folder``'s Chroma database has collections of ours; read without changing the file."""
+    database = folder / "chroma.sqlite3"
+    if not database.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            names = [row[0] for row in db.execute("SELECT name FROM collections")]
+    except sqlite3.Error:
+        return False
+    return any(name.startswith(f"{collection}-") for name in names)
+
+
+_clients: dict[str, tuple[str, object]] = {}   # index folder -> (generation it was opened at, client)
+_retired: list = []
+_clients_lock = threading.Lock()
+
+
+def _embedded_client(folder: Path, generation: str, current=None):
+    """The process's client for ``folder``, opened again from disk when another process changed the index.
+
+    Chroma shares one in-memory system per folder within a process, and that system does not see another
+    process's writes to the vector index. ``current``: a writer's client, which saw its own writes.
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(folder)
+    with _clients_lock:
+        held = _clients.get(key)
+        if current is not None:
+            _clients[key] = (generation, current)
+            return current
+        if held and held[0] == generation:
+            return held[1]
+        if held:
+            system = SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+            _retired.append(system)  # a question may still be reading through it; stopped two changes later
+            while len(_retired) > 2:
+                old = _retired.pop(0)
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        old.stop()
+        client = chromadb.PersistentClient(path=key)
+        _clients[key] = (generation, client)
+        return client
+
+
+MIN_FREE_BYTES = 64 * 2**20  # below this Chroma's writes can fail, or hang, halfway
+
+
+def _check_free_space(folder: Path) -> None:
+    """Refuse a batch before it starts when the disk is (nearly) full: Chroma may hang on a full disk."""
+    free = shutil.disk_usage(folder).free
+    if free < MIN_FREE_BYTES:
+        raise QAError(f"the disk holding the index ({folder}) is full ({free / 2**20:.0f} MiB free, "
+                      f"{MIN_FREE_BYTES // 2**20} MiB needed): free some space and run the same ingest again; "
+                      "what was written is kept and the next run completes it")
+
+
+def _write_error(exc: Exception, settings: Settings) -> QAError:
+    """A failed write as a sentence: a full disk or a read-only index said plainly, with what to do."""
+    text = f"{type(exc).__name__}: {exc}"
+    where = settings.index_dir if not settings.server_mode else None
+    if where is not None:
+        free = shutil.disk_usage(where).free if where.exists() else None
+        full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text or (
+            free is not None and free < MIN_FREE_BYTES)
+        if full:
+            return QAError(f"the disk holding the index ({where}) is full ({(free or 0) / 2**20:.0f} MiB free): "
+                           "free some space and run the same ingest again; what was written is kept and the "
+                           f"next run completes it (Chroma said: {text[:200]})")
+        if "readonly" in text.replace("-", "").replace(" ", "").lower():
+            return QAError(f"the index at {where} is read-only; make it writable (chmod -R u+w {where}) and run "
+                           "the ingest again")
+    return QAError(f"writing to the index at {settings.index_dir if where else 'the Chroma server'} failed: "
+                   f"{text[:300]}; what was written is kept, and the next ingest completes it")

@@ -4,6 +4,11 @@ New articles are added, changed ones (other bytes, or other chunking/model setti
 articles whose files are gone removed, and unchanged ones left alone. An article is written as one
 delete-then-add of all its chunks, and the index records how many chunks each article should have:
 a run killed halfway leaves at most a few articles incomplete, and the next run sees and rewrites them.
+
+A sync never removes what it could not read: a file that is present but unreadable keeps what the index
+holds of it, and a run in which every file was skipped, or which would remove more than half of the
+index, stops before writing unless ``prune`` confirms it. One sync writes to an index at a time (the
+index's writer lock); a second one waits for the first.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Iterable, Sequence
 from qa.articles import Article, Problem, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
-from qa.errors import ArticleError
+from qa.errors import ArticleError, SyncRefused
 from qa.embedding import Embedder
 from qa.store import ArticleVectors, ChunkStore
 
@@ -34,6 +39,7 @@ class IngestReport:
     unchanged: int = 0
     chunks: int = 0                      # chunks in the index after the run
     skipped: tuple[Problem, ...] = field(default_factory=tuple)
+    removed_ids: tuple[str, ...] = ()    # the articles removed, by name
 
     @property
     def changed(self) -> bool:
@@ -53,28 +59,61 @@ def fingerprint(article: Article, settings: Settings) -> str:
 
 
 def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, settings: Settings, *,
-         skipped: Sequence[Problem] = (), progress: bool | None = None) -> IngestReport:
-    """Bring ``store`` in line with ``articles``; files in ``skipped`` keep what the index has of them."""
-    states = store.article_states()
-    wanted = {a.id for a in articles}
-    kept = {p.path.name for p in skipped}  # unreadable now, but not gone: losing their chunks helps nobody
-    gone = sorted((set(states) | store.sentence_articles()) - wanted - kept)
-    store.remove(gone)
+         skipped: Sequence[Problem] = (), progress: bool | None = None, prune: bool = False,
+         only_if_empty: bool = False) -> IngestReport:
+    """Bring ``store`` in line with ``articles``; files in ``skipped`` keep what the index has of them.
 
-    todo: list[tuple[Article, str, list[Chunk]]] = []
-    added = updated = unchanged = 0
-    for article in articles:
-        fp = fingerprint(article, settings)
-        state = states.get(article.id)
-        if state and state.complete and state.fingerprint == fp:
-            unchanged += 1
-            continue
-        added, updated = (added, updated + 1) if state else (added + 1, updated)
-        todo.append((article, fp, chunk_article(article, settings.chunk_chars, settings.chunk_min_chars)))
+    ``prune``: allow a run that removes more than half of the index. ``only_if_empty``: sync only when
+    the index is empty once the writer lock is held (the first use of the default index).
+    """
+    with store.writing():
+        if only_if_empty and store.count():
+            return IngestReport(chunks=store.count())
+        states = store.article_states()
+        wanted = {a.id for a in articles}
+        kept = {p.path.name for p in skipped}  # unreadable now, but not gone: losing their chunks helps nobody
+        gone = sorted((set(states) | store.sentence_articles()) - wanted - kept)
+        if not prune:
+            _refuse_unconfirmed_removal(articles, skipped, states, gone, settings)
+        store.remove(gone)
 
-    _embed_and_write(todo, store, embedder, progress)
-    return IngestReport(added=added, updated=updated, removed=len(gone), unchanged=unchanged,
-                        chunks=store.count(), skipped=tuple(skipped))
+        todo: list[tuple[Article, str, list[Chunk]]] = []
+        added = updated = unchanged = 0
+        for article in articles:
+            fp = fingerprint(article, settings)
+            state = states.get(article.id)
+            if state and state.complete and state.fingerprint == fp:
+                unchanged += 1
+                continue
+            added, updated = (added, updated + 1) if state else (added + 1, updated)
+            todo.append((article, fp, chunk_article(article, settings.chunk_chars, settings.chunk_min_chars)))
+
+        _embed_and_write(todo, store, embedder, progress)
+        return IngestReport(added=added, updated=updated, removed=len(gone), unchanged=unchanged,
+                            chunks=store.count(), skipped=tuple(skipped), removed_ids=tuple(gone))
+
+
+def _refuse_unconfirmed_removal(articles, skipped, states, gone: list[str], settings: Settings) -> None:
+    """``SyncRefused`` when the run looks like a mistake: nothing readable, or most of the index going.
+
+    The seed articles do not count: replacing the default index's seeds with one's own articles is the
+    expected first sync.
+    """
+    seeds = {p.name for p in settings.seeds_dir.glob("*.txt")} if settings.seeds_dir.is_dir() else set()
+    at_stake = [a for a in gone if a not in seeds]
+    held = len(set(states) - seeds)
+    if not at_stake:
+        return
+    if not articles and skipped:
+        reasons = "; ".join(str(p) for p in list(skipped)[:3]) + (" …" if len(skipped) > 3 else "")
+        raise SyncRefused(f"every file was skipped ({reasons}), so this run would remove all {len(at_stake)} "
+                          "articles of the index; nothing was changed. Fix the files, or pass --prune "
+                          "(prune=True) to remove them")
+    if len(at_stake) > held / 2:
+        names = ", ".join(at_stake[:5]) + (f" and {len(at_stake) - 5} more" if len(at_stake) > 5 else "")
+        raise SyncRefused(f"this run would remove {len(at_stake)} of the index's {held} articles ({names}), "
+                          "because their files are not among the ones given; nothing was changed. Give all "
+                          "the folders of the index, or pass --prune (prune=True) to remove them")
 
 
 def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: bool | None) -> None:
@@ -105,7 +144,7 @@ def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
 
 
 def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embedder, settings: Settings, *,
-                 progress: bool | None = None) -> IngestReport:
+                 progress: bool | None = None, prune: bool = False, only_if_empty: bool = False) -> IngestReport:
     """Read the articles under ``paths`` (a missing path raises before the index is touched), then sync."""
     paths = list(paths)
     if not paths:
@@ -115,4 +154,5 @@ def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embed
         raise ArticleError(f"no .txt articles found in {', '.join(map(str, paths))}; the index was left as it was")
     for problem in problems:
         log.warning("skipped %s", problem)
-    return sync(articles, store, embedder, settings, skipped=problems, progress=progress)
+    return sync(articles, store, embedder, settings, skipped=problems, progress=progress, prune=prune,
+                only_if_empty=only_if_empty)

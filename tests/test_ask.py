@@ -209,7 +209,8 @@ def test_instructions_in_a_question_get_a_normal_answer_and_leak_nothing(pipelin
     assert answer.abstained or all(c.quote in c.text for c in answer.citations)
 
 
-def test_the_first_ask_on_a_fresh_checkout_builds_the_index(tmp_path):
+def test_the_first_ask_on_a_fresh_checkout_builds_the_index(tmp_path, monkeypatch):
+    monkeypatch.setattr("qa.config.DEFAULT_INDEX_DIR", tmp_path / "default-index")  # this test's checkout
     answer = qa.ask("In welchem Jahr hat Russland die Krim annektiert?")
     assert "2014" in answer.text and (tmp_path / "default-index").is_dir()
 
@@ -219,11 +220,13 @@ def test_ask_works_against_a_chroma_server(chroma_server, embedder, tmp_path):
 
     host, port = chroma_server
     pipe = Pipeline(Settings.from_env().with_(chroma_host=host, chroma_port=port, collection="ask-server"), embedder)
+    pipe.ingest(progress=False)
     answer = pipe.ask("Wie heißt der Sprecher des Kremls?")
     assert "Peskow" in answer.text and answer.citations
 
 
 def test_the_command_line_prints_the_answer_and_its_passages(tmp_path):
+    assert subprocess.run([sys.executable, "-m", "qa", "ingest"], capture_output=True, timeout=300).returncode == 0
     run = subprocess.run([sys.executable, "-m", "qa", "ask", "Wann ist die Sitzung des NATO-Russland-Rates geplant?"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
