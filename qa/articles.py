@@ -1,13 +1,20 @@
 """Reading article files: ``.txt`` with a `` date YYYY-MM`` header, an optional headline, then paragraphs.
 
+The text is UTF-8, or UTF-16 (UTF-32) when the file starts with its byte-order mark (Notepad's "Unicode").
 A file that cannot be read becomes a ``Problem`` (named file, plain reason) instead of an exception, so one
-bad file never costs the rest of the folder. A path that does not exist at all is an ``ArticleError``.
+bad file never costs the rest of the folder; so does a ``.txt`` name in a folder that is no regular file
+(a pipe, a socket, a link that loops or points to nothing), which is never opened. A path that does not
+exist at all is an ``ArticleError``.
 """
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -20,6 +27,11 @@ _HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4})-(\d{2})(?![\d-])[ \t]*(.*)\Z")
 _AD_MARKERS = {"anzeige", "werbung", "advertisement", "sponsored", "gesponsert"}
 _HEADLINE_MAX = 160
 _TITLE_MAX = 90
+# UTF-32's little-endian mark starts with UTF-16's, so it is looked for first.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 
 @dataclass(frozen=True)
@@ -45,15 +57,9 @@ class Problem:
 
 def parse_article(path: Path, data: bytes) -> Article:
     """Parse the bytes of one article file; raise ``ArticleError`` saying what is wrong with it."""
-    if not data.strip():
+    raw = _decode(data)
+    if not raw.strip():
         raise ArticleError("the file is empty")
-    if b"\x00" in data[:8192]:
-        raise ArticleError("this is a binary file, not a text article")
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ArticleError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                           "save the file as UTF-8") from None
     lines = raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header = _HEADER.match(lines[0])
     if not header:
@@ -71,6 +77,27 @@ def parse_article(path: Path, data: bytes) -> Article:
     text = "\n\n".join(paragraphs)
     return Article(id=path.name, path=path, title=headline or _title_from(text), date=f"{year}-{month}",
                    text=text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _decode(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            name = encoding[:6].upper()
+            try:
+                text = data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ArticleError(f"not {name} text, though it starts with the {name} byte-order mark (bad "
+                                   f"bytes at offset {len(bom) + exc.start}); save the file as UTF-8") from None
+            if "\x00" in text[:8192]:
+                raise ArticleError("this is a binary file, not a text article")
+            return text
+    if b"\x00" in data[:8192]:
+        raise ArticleError("this is a binary file, not a text article")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                           "save the file as UTF-8") from None
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
@@ -100,29 +127,58 @@ def _title_from(text: str) -> str:
 
 
 def read_article(path: Path) -> Article:
-    """Read one file; ``ArticleError`` (with the file's name) when it cannot be used."""
+    """Read one file; ``ArticleError`` (with the file's name) when it cannot be used.
+
+    Only a regular file is opened: reading a named pipe would wait for a writer forever.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"the file has {size:,} bytes; articles over {MAX_ARTICLE_BYTES:,} bytes are refused")
+        _check_name(path.name)
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((kind for test, kind in _KINDS if test(info.st_mode)), "a special file")
+            raise ArticleError(f"this is {kind}, not a regular file; articles are plain text files")
+        if info.st_size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"the file has {info.st_size:,} bytes; "
+                               f"articles over {MAX_ARTICLE_BYTES:,} bytes are refused")
         return parse_article(path, path.read_bytes())
     except ArticleError as exc:
         raise ArticleError(f"{path}: {exc}") from None
     except OSError as exc:
-        raise ArticleError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise ArticleError(f"{path}: {_os_reason(path, exc)}") from None
+
+
+def _check_name(name: str) -> None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # Python keeps the bytes of a name that is not UTF-8 as lone surrogates
+        raise ArticleError("the file name is not UTF-8 text; rename the file (its name is the article's id)") from None
+
+
+def _os_reason(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link that loops (it leads back to itself); fix or remove the link"
+    if exc.errno == errno.ENOENT and path.is_symlink():
+        return f"a symbolic link to {os.readlink(path)}, which does not exist; fix or remove the link"
+    return f"cannot be read ({exc.strerror})"
 
 
 def find_article_files(paths: Iterable[Path | str]) -> list[Path]:
-    """The ``.txt`` files named by ``paths`` (files, or folders searched recursively), in a stable order."""
+    """The ``.txt`` files named by ``paths`` (files, or folders searched recursively), in a stable order.
+
+    In a folder, every name ending in ``.txt`` (or ``.TXT``) that is not a folder: a pipe or a broken link
+    among them is refused by ``read_article`` with its reason, not left out without a word.
+    """
     found: list[Path] = []
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and not p.is_dir()))
         elif path.is_file():
             found.append(path)
         elif path.exists():
             raise ArticleError(f"{path} is neither a file nor a folder")
+        elif path.is_symlink():
+            raise ArticleError(f"{path} is a symbolic link that loops or points to nothing")
         else:
             raise ArticleError(f"{path} does not exist; give a folder or .txt file of articles")
     return found

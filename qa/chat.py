@@ -17,6 +17,7 @@ from qa.errors import QuestionError
 from qa.wordlists import QUESTION_WORDS, REFERENCE_WORDS, STOPWORDS
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
+from qa.questions import clean_text
 
 MAX_TURNS = 3            # the last turns are what a follow-up refers to
 MAX_ANSWER_CHARS = 300   # of each earlier answer, markers removed
@@ -34,7 +35,7 @@ def check_history(history: object) -> list[tuple[str, str]]:
         if (not isinstance(turn, (tuple, list)) or len(turn) != 2
                 or not all(isinstance(part, str) for part in turn)):
             raise QuestionError(f"history[{i}] must be a (question, answer) pair of texts, got {turn!r:.80}")
-        turns.append((turn[0], turn[1]))
+        turns.append((clean_text(turn[0]), turn[1].encode("utf-8", "replace").decode("utf-8")))
     return turns
 
 

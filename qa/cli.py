@@ -1,23 +1,58 @@
-"""The ``qa`` command: parses arguments, calls the public functions, prints one line per error."""
+"""The ``qa`` command: parses arguments, calls the public functions, prints one line per error.
+
+Everything it prints goes through ``say``: article text and file names are not trusted, and a terminal
+control sequence standing in them (clear the screen, retitle the window, a disguised link) is removed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import re
 import sys
 
 from qa.config import MODES, Settings
 from qa.errors import QAError
+from qa.questions import clean_text
+
+_CONTROLS = re.compile("|".join([
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]",  # CSI: colours, cursor moves, clear screen
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)",  # OSC (title, link), DCS, APC
+    r"\x1b[ -/]*[0-~]",  # any other escape: reset, character set
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f]",  # any other control character but tab and newline
+]))
+_SURROGATES = re.compile(r"[\ud800-\udfff]")  # bytes that were not UTF-8 (in a file name): stdout cannot encode them
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control sequences or control characters (tab and newline stay).
+
+    >>> printable("\\x1b]0;gehackt\\x07Die \\x1b[31mBrücke\\x1b[0m\\x9b2J kostet 120.000 Euro.")
+    'Die Brücke kostet 120.000 Euro.'
+    """
+    return _SURROGATES.sub("\ufffd", _CONTROLS.sub("", text))
+
+
+def say(text: str = "", *, err: bool = False, end: str = "\n") -> None:
+    """Print ``printable(text)`` to stdout, or to stderr with ``err``, at once."""
+    print(printable(text), end=end, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:  # a logged question typed into `qa serve`, too
+        return printable(super().format(record))
 
 
 def _ingest(args: argparse.Namespace) -> int:
     from qa.api import ingest
 
-    report = ingest(args.paths or None, progress=None if args.progress is None else args.progress)
+    report = ingest(args.paths or None, progress=args.progress, prune=args.prune)
     for problem in report.skipped:
-        print(f"skipped {problem}", file=sys.stderr)
-    print(report.summary())
+        say(f"skipped {problem}", err=True)
+    for name in report.removed_ids:
+        say(f"removed {name}")
+    say(report.summary())
     return 0
 
 
@@ -33,16 +68,16 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
             answer = item
         elif isinstance(item, Draft):
             if live:
-                print(f"(schnelle Antwort) {item.answer.text}\n", file=sys.stderr, flush=True)
+                say(f"(schnelle Antwort) {item.answer.text}\n", err=True)
         elif live:
-            print(item, end="", file=sys.stderr, flush=True)
+            say(item, err=True, end="")
     if live:
-        print("\n", file=sys.stderr)
-    if history and answer.question != " ".join(question.split()):
-        print(f"(understood as: {answer.question})", file=sys.stderr)
-    print(answer.format())
+        say("\n", err=True)
+    if history and answer.question != clean_text(question):
+        say(f"(understood as: {answer.question})", err=True)
+    say(answer.format())
     if answer.fallback_reason:
-        print(f"\n({answer.fallback_reason})", file=sys.stderr)
+        say(f"\n({answer.fallback_reason})", err=True)
     return answer
 
 
@@ -55,6 +90,8 @@ def _chat(args: argparse.Namespace) -> int:
     """Questions from stdin, one per line; each may follow up on the ones before."""
     from qa.pipeline import pipeline_for
 
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 reach clean_question, not a decode error
+        sys.stdin.reconfigure(errors="surrogateescape")
     history: list[tuple[str, str]] = []
     prompt = "Frage> " if sys.stdin.isatty() else ""
     if (args.mode or Settings.from_env().mode) == "llm":
@@ -68,11 +105,13 @@ def _chat(args: argparse.Namespace) -> int:
             continue
         try:
             answer = _answer(question, args.mode, history)
-        except QAError as exc:  # a bad question ends nothing: say why and take the next one
-            print(f"error: {exc}", file=sys.stderr)
+        except Exception as exc:  # a bad question ends nothing: say why and take the next one
+            say(_error_line(exc), err=True)
+            if os.environ.get("QA_DEBUG") and not isinstance(exc, QAError):
+                raise
             continue
-        history.append((question, answer.text))
-        print()
+        history.append((clean_text(question), answer.text))  # a follow-up reads it: no bytes that are not text
+        say()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders of .txt articles")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when writing to a terminal)")
+    p.add_argument("--prune", action="store_true",
+                   help="confirm a sync that removes more than half of the index, or in which every file was "
+                        "skipped (refused without it)")
     p.set_defaults(run=_ingest)
     p = sub.add_parser("ask", help="answer a question from the indexed articles, with the cited passages")
     p.add_argument("question", help='the question, e.g. "Wie viele Soldaten hat Russland zusammengezogen?"')
@@ -114,9 +156,18 @@ def _eval(argv: list[str]) -> int:
     return run_eval(argv)
 
 
+def _error_line(exc: Exception) -> str:
+    if isinstance(exc, QAError):
+        return f"error: {exc}"
+    # A failure below us (disk full, server gone): one line, not a traceback.
+    return f"error: {type(exc).__name__}: {exc} (run with QA_DEBUG=1 for the traceback)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.ERROR, format="%(message)s")  # problems are printed below
-    for name in ("qa.config", "qa.web"):  # a misspelt setting; serving to the network without a login
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PrintableFormatter("%(message)s"))
+    logging.basicConfig(level=logging.ERROR, handlers=[handler])  # problems are printed below
+    for name in ("qa.config", "qa.web", "qa.locking"):  # a misspelt setting; no login; waiting for a writer
         logging.getLogger(name).setLevel(logging.WARNING)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["eval"]:  # its own options, parsed by eval.run
@@ -126,15 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(_error_line(exc), err=True)
         return 2
-    except Exception as exc:  # a failure below us (disk full, server gone): one line, not a traceback
-        print(f"error: {type(exc).__name__}: {exc} (run with QA_DEBUG=1 for the traceback)", file=sys.stderr)
+    except Exception as exc:
+        say(_error_line(exc), err=True)
         if os.environ.get("QA_DEBUG"):
             raise
         return 1
     except KeyboardInterrupt:
-        print("interrupted; run the same command again to finish", file=sys.stderr)
+        say("interrupted; run the same command again to finish", err=True)
         return 130
 
 

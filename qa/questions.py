@@ -1,4 +1,5 @@
-"""Cleaning and checking a question before it reaches the pipeline, and telling its language."""
+"""Cleaning and checking a question before it reaches the pipeline, splitting one that asks two things,
+and telling its language."""
 
 from __future__ import annotations
 
@@ -8,22 +9,38 @@ import unicodedata
 from qa.errors import QuestionError
 from qa.wordlists import ENGLISH_WORDS, GERMAN_WORDS
 
+MAX_PARTS = 4  # a question joining more parts than this is answered as one: each part costs a retrieval
+
+
+def clean_text(text: str) -> str:
+    """``text`` on one line: control and format characters (bidi overrides too) removed, whitespace collapsed,
+    and lone surrogates (bytes that were not UTF-8, as Python decodes argv and stdin) shown as U+FFFD.
+
+    >>> clean_text("Wer ist\\u202e Scholz?\\n")
+    'Wer ist Scholz?'
+    >>> clean_text("Wie hei\\udcdft er?")  # "heißt" in Latin-1
+    'Wie hei�t er?'
+    """
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+    text = "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in text
+                   if unicodedata.category(ch) != "Cf")
+    return " ".join(text.split())
 
 
 def clean_question(question: object, max_chars: int) -> str:
-    """The question with control characters removed and whitespace collapsed; ``QuestionError`` if unusable."""
+    """The question through ``clean_text``; ``QuestionError`` if it is empty, too long or has no words."""
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, got {type(question).__name__}")
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in question)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = " ".join(text.split())
+    text = clean_text(question)
     if not text:
         raise QuestionError("the question is empty; type a question about the articles")
     if len(text) > max_chars:
         raise QuestionError(f"the question has {len(text):,} characters; the limit is {max_chars:,} "
                             "(QA_MAX_QUESTION_CHARS): ask a shorter question")
-    if not re.search(r"\w", text):
-        raise QuestionError("the question has no words in it; type a question about the articles")
+    # A letter of any script: "Who?" and "Wer ist Scholz?" pass; "120.000", "21:30" or "***" alone ask nothing.
+    if not any(unicodedata.category(ch).startswith("L") for ch in text):
+        raise QuestionError("the question has no words in it, only numbers or signs; "
+                            "ask a question in words about the articles")
     return text
 
 
@@ -46,13 +63,15 @@ _JOINED = re.compile(rf",?\s+(?:und|and|sowie)\s+(?={_ASKS}\b)", re.I)
 def split_question(question: str) -> list[str]:
     """The questions that ``question`` joins with "und": each is answered from its own passages.
 
+    More than ``MAX_PARTS`` parts are left as one question.
+
     >>> split_question("Wann begann die Videokonferenz, und über welche Leitung lief sie?")
     ['Wann begann die Videokonferenz?', 'Über welche Leitung lief sie?']
     >>> split_question("Was sagten Putin und Biden?")
     ['Was sagten Putin und Biden?']
     """
     pieces = _JOINED.split(question)
-    if len(pieces) == 1:
+    if not 1 < len(pieces) <= MAX_PARTS:
         return [question]
     parts = []
     for piece in pieces:

@@ -1,3 +1,7 @@
+import codecs
+import os
+import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -63,6 +67,9 @@ def test_windows_line_ends_bom_and_spacing_are_normalised():
     (" date 2021-13 Text.".encode(), "month 13"),
     (" date 2021-12\n\n".encode(), "no text"),
     (" date 2021-12 Anzeige\n\n".encode(), "no text"),
+    (codecs.BOM_UTF16_LE + " \r\n".encode("utf-16-le"), "empty"),
+    (codecs.BOM_UTF16_LE + " date 2021-12 Straße".encode("utf-16-le") + b"\x00\xd8", "not UTF-16 text"),
+    (codecs.BOM_UTF16_BE + " date 2021-12 Straße".encode("utf-16-be")[:-1], "not UTF-16 text"),
 ])
 def test_bad_files_are_refused_with_a_clear_reason(tmp_path, data, message):
     path = _write(tmp_path, "kaputt.txt", data)
@@ -110,3 +117,66 @@ def test_two_files_with_one_name_keep_the_first(tmp_path):
     articles, problems = read_articles([tmp_path / "a", tmp_path / "b"])
     assert len(articles) == 1 and "Text aus a." in articles[0].text
     assert "another file named same.txt" in problems[0].reason
+
+
+NOTEPAD = " date 2022-03 Große Überschrift\r\n\r\nDer Bürgermeister sagte: „Die Brücke kostet 120.000 Euro.“\n"
+
+
+@pytest.mark.parametrize("data", [
+    codecs.BOM_UTF16_LE + NOTEPAD.encode("utf-16-le"),  # what Windows Notepad saves as "Unicode"
+    codecs.BOM_UTF16_BE + NOTEPAD.encode("utf-16-be"),
+    NOTEPAD.encode("utf-16"),
+], ids=["utf-16-le", "utf-16-be", "utf-16-native"])
+def test_a_utf16_file_with_its_byte_order_mark_is_read_as_text(tmp_path, data):
+    article = read_article(_write(tmp_path, "notepad.txt", data))
+    assert (article.title, article.date) == ("Große Überschrift", "2022-03")
+    assert article.text == "Der Bürgermeister sagte: „Die Brücke kostet 120.000 Euro.“"
+
+
+def test_upper_case_txt_names_in_a_folder_are_read(tmp_path):
+    for name in ("MELDUNG.TXT", "bericht.Txt", "gut.txt"):
+        _write(tmp_path, name, f" date 2021-12 Überschrift\n\nUm 21:30 Uhr sprach {name} über Straßen.")
+    _write(tmp_path, "NOTIZEN.MD", "ignored: not a .txt file")
+    articles, problems = read_articles([tmp_path])
+    assert sorted(a.id for a in articles) == ["MELDUNG.TXT", "bericht.Txt", "gut.txt"] and problems == []
+
+
+def test_pipes_sockets_and_broken_links_in_a_folder_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    _write(tmp_path, "gut.txt", " date 2021-12 Überschrift\n\nEin Satz über 120.000 Soldaten.")
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe")  # not an article's name: left out like notizen.md
+    monkeypatch.chdir(tmp_path)  # a socket's path must be short
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("sock.txt")
+    os.symlink("schleife.txt", tmp_path / "schleife.txt")
+    os.symlink("b.txt", tmp_path / "a.txt")
+    os.symlink("a.txt", tmp_path / "b.txt")
+    os.symlink("fehlt.txt", tmp_path / "weg.txt")
+
+    def hung(*_):
+        raise AssertionError("read_articles opened a named pipe and waits for a writer")
+
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        articles, problems = read_articles([tmp_path])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+        server.close()
+    assert [a.id for a in articles] == ["gut.txt"]
+    reasons = {p.path.name: p.reason for p in problems}
+    assert sorted(reasons) == ["a.txt", "b.txt", "pipe.txt", "schleife.txt", "sock.txt", "weg.txt"]
+    assert reasons["pipe.txt"].startswith("this is a named pipe (FIFO), not a regular file")
+    assert reasons["sock.txt"].startswith("this is a socket, not a regular file")
+    assert all("symbolic link that loops" in reasons[name] for name in ("a.txt", "b.txt", "schleife.txt"))
+    assert reasons["weg.txt"].startswith("a symbolic link to fehlt.txt, which does not exist")
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_is_read(tmp_path):
+    _write(tmp_path, "gut.txt", " date 2021-12 Überschrift\n\nEin Satz über 120.000 Soldaten.")
+    _write(tmp_path, os.fsdecode("Grüße.txt".encode("latin-1")), " date 2021-12 Grüße aus München.")
+    articles, problems = read_articles([tmp_path])
+    assert [a.id for a in articles] == ["gut.txt"]
+    assert [p.reason for p in problems] == ["the file name is not UTF-8 text; rename the file (its name is the "
+                                            "article's id)"]
