@@ -1,5 +1,6 @@
 """The chat page: rendering and behaviour on the real pipeline, then the running app (``python app.py`` in a
-subprocess) driven in headless Chromium with Playwright, and called through its API with gradio_client.
+subprocess, or ``serve()`` in this process) driven in headless Chromium with Playwright, called through its
+API with gradio_client, and sent uploads and logins over plain HTTP.
 
 The page test saves a screenshot of a real answer with its sources to test-artifacts/answer.png.
 """
@@ -12,7 +13,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -20,11 +24,13 @@ import pytest
 
 from qa.answer import Answer, Citation
 from qa.config import Settings
-from qa.web import ChatApp, conversation, render_answer
+from qa.errors import ConfigError
+from qa.web import MAX_UPLOAD, ChatApp, build, conversation, render_answer, serve
 from tests.conftest import CACHE, ROOT, SEEDS
 
 SOLDIERS = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
 FAST = "Schnell (zitierte Sätze)"
+GENERATED = "Ausformuliert (Sprachmodell)"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,6 +67,16 @@ def test_declined_and_fallback_answers_are_marked():
     html = render_answer(Answer("Satz [1].", [_citation()], answerer="extractive",
                                 fallback_reason="the number 22:45 is not in the cited text"), 1)
     assert "Extraktive Antwort" in html and "22:45" in html
+
+
+def test_the_chat_renders_no_markdown_or_latex():
+    # Our messages are HTML we escaped ourselves: rendered as Markdown as well, "![x](http://…)" in a
+    # question or an article would make the browser fetch it, and "**x**" would lose its stars.
+    chat = next(block for block in build(ChatApp(Settings.from_env({}))).blocks.values()
+                if getattr(block, "elem_id", None) == "qa-chat")
+    assert chat.render_markdown is False and chat.latex_delimiters == [] and chat.sanitize_html is True
+    html = render_answer(Answer("**fett** [Verweis](http://x) [1]", [_citation(text="![q](http://host/x.png)")]), 1)
+    assert "**fett** [Verweis](http://x) <a" in html and "<p>![q](http://host/x.png)</p>" in html
 
 
 # --- behaviour on the real pipeline -----------------------------------------------------------------
@@ -119,6 +135,54 @@ def test_a_failure_below_shows_one_line_not_a_traceback(app, monkeypatch):
     assert chat[-1]["content"] == '<div class="qa-note qa-error">Fehler: OSError: disk full</div>'
 
 
+@pytest.mark.parametrize("history", ["not a list", [1, 2], [{"role": "user"}],
+                                     [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}]])
+def test_a_wrongly_shaped_history_is_answered_with_what_is_wrong(app, history):
+    box, chat, pairs = _last(app.respond(SOLDIERS, history, [], FAST))
+    assert box == SOLDIERS and pairs == [] and [m["role"] for m in chat] == ["user", "assistant"]
+    error = chat[-1]["content"]
+    assert error.startswith('<div class="qa-note qa-error">Fehler: ') and "history" in error and "\n" not in error
+
+
+class _CountingLLM:
+    """Stands in for the language model; counts the prompt prefixes it is warmed up with."""
+
+    def __init__(self) -> None:
+        self.prefixes = 0
+
+    def warm_up(self, prefix=()) -> None:
+        self.prefixes += 1
+
+
+def _join_warm_up() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "qa-warm-up":
+            thread.join(120)
+
+
+def test_choosing_the_generated_mode_loads_its_model_in_the_background_once(app, embedder):
+    from qa.pipeline import Pipeline, _pipelines
+
+    settings = app.settings.with_(llm_url="http://127.0.0.1:9/v1", llm_model="counting")
+    llm = _CountingLLM()
+    _pipelines[settings] = Pipeline(settings, embedder, llm=llm)
+    try:
+        chat_app = ChatApp(settings)
+        chat_app.choose(FAST)
+        _join_warm_up()
+        assert llm.prefixes == 0
+        chat_app.choose(GENERATED)
+        _join_warm_up()
+        warmed = llm.prefixes
+        assert warmed > 0
+        chat_app.choose(FAST)
+        chat_app.choose(GENERATED)  # chosen again: already loaded
+        _join_warm_up()
+        assert llm.prefixes == warmed
+    finally:
+        del _pipelines[settings]
+
+
 # --- the running app --------------------------------------------------------------------------------
 
 def _free_port() -> int:
@@ -128,13 +192,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server_log(tmp_path_factory) -> Path:
+    """What the ``server`` prints."""
+    return tmp_path_factory.mktemp("app-log") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, server_log):
     """``python app.py`` on a free port with its own index, until the module's tests are done."""
     port = _free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "QA_SEEDS_DIR": str(SEEDS),
            "QA_INDEX_DIR": str(tmp_path_factory.mktemp("served-index")), "QA_CACHE_DIR": str(CACHE)}
-    log = tmp_path_factory.mktemp("app-log") / "app.log"
-    with log.open("wb") as out:
+    with server_log.open("wb") as out:  # an index of its own is not seeded by itself: fill it first
+        ingest = subprocess.run([sys.executable, "-m", "qa", "ingest", "--no-progress"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, timeout=300)
+    if ingest.returncode != 0:
+        pytest.fail(f"qa ingest failed:\n{server_log.read_text(errors='replace')[-3000:]}")
+    with server_log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -146,7 +220,7 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"app.py did not start:\n{log.read_text(errors='replace')[-3000:]}")
+                    pytest.fail(f"app.py did not start:\n{server_log.read_text(errors='replace')[-3000:]}")
                 time.sleep(0.5)
         yield url
     finally:
@@ -155,6 +229,28 @@ def server(tmp_path_factory):
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def serve_here(monkeypatch, embedder):
+    """``serve(settings)`` in this process on a free port, sharing the session's embedding model; returns
+    the page's address and the pipeline it answers with. Closed after the test."""
+    from qa.pipeline import Pipeline, _pipelines
+
+    started = []
+
+    def start(settings: Settings) -> tuple[str, Pipeline]:
+        _pipelines[settings] = Pipeline(settings, embedder)
+        monkeypatch.setenv("GRADIO_SERVER_PORT", str(_free_port()))
+        app, url, _ = serve(settings, prevent_thread_lock=True)
+        started.append((app.get_blocks(), settings))
+        return url, _pipelines[settings]
+
+    yield start
+    _join_warm_up()
+    for demo, settings in started:
+        demo.close()
+        _pipelines.pop(settings, None)
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +309,18 @@ def test_script_typed_into_the_chat_is_shown_as_text(page):
 
 
 @pytest.mark.slow
+def test_markdown_typed_into_the_chat_is_shown_as_text(page, server):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    typed = f"![q]({server}qa-probe.png) **fett** [Verweis](http://example.invalid/) $$x^2$$"
+    _ask(page, typed)
+    page.locator("#qa-chat .qa-answer, #qa-chat .qa-note").last.wait_for(timeout=120_000)
+    page.locator("#qa-chat").get_by_text(typed).first.wait_for(timeout=10_000)
+    assert page.locator("#qa-chat img, #qa-chat strong, #qa-chat a[href^='http'], #qa-chat .katex").count() == 0
+    assert not [url for url in requested if "qa-probe" in url]  # the image was never fetched
+
+
+@pytest.mark.slow
 def test_the_start_over_button_clears_the_conversation(page):
     _ask(page, SOLDIERS)
     page.locator("#qa-chat .qa-source").first.wait_for(timeout=120_000)
@@ -237,6 +345,100 @@ def test_the_chat_api_answers_through_gradio_client(server):
     _, chat = client.predict("Und wie viele soll die Ukraine laut Moskau verlegt haben?", chat, FAST,
                              api_name="/chat")
     assert "120.000" in _text(chat[-1])
+
+
+@pytest.mark.slow
+def test_the_chat_api_answers_a_wrongly_shaped_history_with_what_is_wrong(server, server_log):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    logged = server_log.stat().st_size
+    for history in ("not a list", [1, 2]):
+        box, chat = client.predict("Frage", history, FAST, api_name="/chat")
+        error = _text(chat[-1])
+        assert box == "Frage" and "Fehler: " in error and "history" in error and "\n" not in error
+    with server_log.open("rb") as log:
+        log.seek(logged)
+        assert b"Traceback" not in log.read()
+
+
+def _upload(server: str, size: int) -> int:
+    """The status of posting a file of ``size`` bytes to Gradio's upload route."""
+    boundary = "qa-test-boundary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n")
+    body = head.encode() + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{server}gradio_api/upload", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.slow
+def test_an_upload_above_the_limit_is_refused(server):
+    assert MAX_UPLOAD == "1mb"
+    assert _upload(server, 100) == 200
+    assert _upload(server, 1024 * 1024 + 1) == 413
+
+
+# --- serving --------------------------------------------------------------------------------------
+
+def test_a_port_that_is_no_number_is_refused_in_one_line_naming_the_variable():
+    env = {**os.environ, "GRADIO_SERVER_PORT": "abc"}
+    done = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "error: GRADIO_SERVER_PORT must be a port number between 1 and 65535, got 'abc'\n"
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", ""])
+def test_a_port_out_of_range_is_refused(app, monkeypatch, port):
+    monkeypatch.setenv("GRADIO_SERVER_PORT", port)
+    with pytest.raises(ConfigError, match=f"^GRADIO_SERVER_PORT must be a port number between 1 and 65535, "
+                                          f"got '{port}'$"):
+        serve(app.settings, prevent_thread_lock=True)
+
+
+def test_a_busy_port_is_refused_not_moved_from(app, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("GRADIO_SERVER_PORT", str(port))
+        with pytest.raises(ConfigError, match=f"port {port} is already in use on 127.0.0.1; set "
+                                              "GRADIO_SERVER_PORT to a free port"):
+            serve(app.settings, prevent_thread_lock=True)
+
+
+def test_serving_loads_no_language_model_for_fast_answers(app, serve_here):
+    from gradio_client import Client
+
+    # A model behind an address nothing answers: cheap to create, should it be created, and never asked.
+    url, pipeline = serve_here(app.settings.with_(llm_url="http://127.0.0.1:9/v1", llm_model="unused"))
+    _, chat = Client(url, verbose=False).predict(SOLDIERS, [], FAST, api_name="/chat")
+    assert "70.000" in _text(chat[-1])
+    _join_warm_up()
+    assert "llm" not in pipeline.__dict__
+
+
+def _login(url: str, password: str) -> int:
+    body = urllib.parse.urlencode({"username": "anna", "password": password}).encode()
+    try:
+        with urllib.request.urlopen(f"{url}login", data=body, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_failed_logins_wait_longer_each_time_and_the_right_password_still_logs_in(app, serve_here):
+    url, _ = serve_here(app.settings.with_(app_auth="anna:geheim"))
+    started = time.monotonic()
+    assert [_login(url, "falsch") for _ in range(5)] == [400] * 5
+    assert time.monotonic() - started >= 7.5  # 0.25 + 0.5 + 1 + 2 + 4 s; a lower bound only: never flaky
+    assert _login(url, "geheim") == 200
 
 
 @pytest.mark.slow
