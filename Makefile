@@ -18,7 +18,7 @@ NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8
 CHROMIUM  := /usr/bin/chromium
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run serve test eval bench bench-llm bench-load clean
+.PHONY: install run serve test eval bench bench-llm bench-load bench-chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-llm: install
 
 bench-load: install
 	$(BIN)/python bench/load_app.py $(LOAD_ARGS)
+
+# Ingests killed at random points and two writers at once under a live app (about 10 min; run it alone).
+bench-chaos: install
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .index

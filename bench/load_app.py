@@ -31,6 +31,12 @@ from eval.metrics import percentile  # noqa: E402
 from qa.web import MODES  # noqa: E402
 
 
+def message_text(message: dict) -> str:
+    """A chat message's text: Gradio 6 sends its content as a list of typed parts."""
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
 def start_app(index: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,6 +74,9 @@ def main() -> None:
     lock = threading.Lock()
 
     with tempfile.TemporaryDirectory() as index:
+        if not args.url:  # an index of its own is not seeded by itself: only the default one is
+            subprocess.run([sys.executable, "-m", "qa", "ingest", "--no-progress", str(ROOT / "seeds")], check=True,
+                           env={**os.environ, "QA_INDEX_DIR": index}, stdout=subprocess.DEVNULL)
         proc, url = (None, args.url) if args.url else start_app(index)
         try:
             # Warm: one question in each mode (the app loads the index and the model in the background
@@ -84,8 +93,8 @@ def main() -> None:
                     error = None
                     try:
                         _, chat = client.predict(question, [], label, api_name="/chat")
-                        if "qa-error" in chat[-1]["content"]:
-                            error = chat[-1]["content"]
+                        if "qa-error" in message_text(chat[-1]):
+                            error = message_text(chat[-1])
                     except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
                         error = f"{type(exc).__name__}: {exc}"
                     with lock:
