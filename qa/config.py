@@ -59,6 +59,12 @@ class Settings:
     app_auth: str | None = field(default=None, repr=False)  # "user:password": the chat page asks for a login
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # Settings().with_(index_dir="~/archiv") means a folder, not a string
+            value = getattr(self, f.name)
+            if "Path" in f.type and isinstance(value, str):
+                if not value.strip():
+                    raise ConfigError(f"QA_{f.name.upper()} is empty; give a folder or file")
+                object.__setattr__(self, f.name, Path(value).expanduser())
         _positive("QA_EMBED_BATCH", self.embed_batch)
         _positive("QA_TOP_K", self.top_k)
         _positive("QA_MAX_QUESTION_CHARS", self.max_question_chars)

@@ -64,3 +64,12 @@ def test_a_calibration_file_that_weighs_other_features_is_refused(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="weighs 7 features.*calibrate.py"):
         Calibration.load(path)
+
+
+def test_a_folder_given_as_text_in_python_is_a_path():
+    from pathlib import Path
+
+    from qa.config import Settings
+
+    settings = Settings.from_env({}).with_(index_dir="~/archiv-index")
+    assert settings.index_dir == Path.home() / "archiv-index"
