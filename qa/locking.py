@@ -24,9 +24,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
-
-from qa.errors import QAError
+from typing import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +35,6 @@ TURN_FILE = ".qa-turn.lock"   # taken before the batch lock: a waiting writer st
 GENERATION_FILE = "qa-generation"
 STALE_AFTER_S = 120      # a server lock whose writer sent no sign of life for this long was left by a crash
 _POLL_S = 0.5
-
-
-class IndexBusy(QAError):
-    """Another writer holds the index and did not finish in time."""
 
 
 def _holder_text(info: dict) -> str:
@@ -67,20 +61,13 @@ class FolderLocks:
         return open(self.folder / name, "a+", encoding="utf-8")
 
     @contextlib.contextmanager
-    def writer(self, *, wait_s: float | None = None, on_wait: Callable[[str], None] | None = None
-               ) -> Iterator[None]:
+    def writer(self) -> Iterator[None]:
         with self._file(WRITER_FILE) as f:
             if not _try_flock(f, fcntl.LOCK_EX):
                 f.seek(0)
-                holder = _holder_text(_json_or_empty(f.read()))
-                (on_wait or log.warning)(f"another ingest into {self.folder} is running ({holder}); "
-                                         "waiting for it to finish …")
-                deadline = None if wait_s is None else time.monotonic() + wait_s
-                while not _try_flock(f, fcntl.LOCK_EX):
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise IndexBusy(f"another ingest into {self.folder} is still running ({holder}); "
-                                        "run this one again when it has finished")
-                    time.sleep(_POLL_S)
+                log.warning("another ingest into %s is running (%s); waiting for it to finish …", self.folder,
+                            _holder_text(_json_or_empty(f.read())))
+                fcntl.flock(f, fcntl.LOCK_EX)
             f.seek(0)
             f.truncate()
             f.write(json.dumps(_me()))
@@ -90,9 +77,6 @@ class FolderLocks:
             finally:
                 f.truncate(0)
                 fcntl.flock(f, fcntl.LOCK_UN)
-
-    def beat(self) -> None:
-        """Writers on a server say they are alive; a file lock needs no sign of life."""
 
     @contextlib.contextmanager
     def opening(self) -> Iterator[None]:
@@ -166,9 +150,7 @@ class ServerLocks:
         self._lock = None
 
     @contextlib.contextmanager
-    def writer(self, *, wait_s: float | None = None, on_wait: Callable[[str], None] | None = None
-               ) -> Iterator[None]:
-        deadline = None if wait_s is None else time.monotonic() + wait_s
+    def writer(self) -> Iterator[None]:
         said = False
         while True:
             me = {**_me(), "beat": time.time()}
@@ -187,12 +169,9 @@ class ServerLocks:
                 self._delete_lock()
                 continue
             if not said:
-                (on_wait or log.warning)(f"another ingest into this collection is running ({_holder_text(held)}); "
-                                         "waiting for it to finish …")
+                log.warning("another ingest into %s is running (%s); waiting for it to finish …", self.lock_name,
+                            _holder_text(held))
                 said = True
-            if deadline is not None and time.monotonic() > deadline:
-                raise IndexBusy(f"another ingest into this collection is still running ({_holder_text(held)}); "
-                                "run this one again when it has finished")
             time.sleep(_POLL_S)
         try:
             yield
@@ -210,7 +189,7 @@ class ServerLocks:
         with contextlib.suppress(Exception):
             self.client.delete_collection(self.lock_name)
 
-    def beat(self) -> None:
+    def _beat(self) -> None:
         if self._lock is not None:
             self._lock.modify(metadata={**(self._lock.metadata or {}), "beat": time.time()})
 
@@ -219,7 +198,7 @@ class ServerLocks:
         try:
             yield
         finally:
-            self.beat()
+            self._beat()
             self._state().modify(metadata={"generation": uuid.uuid4().hex})
 
     @contextlib.contextmanager

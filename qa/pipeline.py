@@ -107,9 +107,7 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         turns = check_history(history)
         self.ensure_index()
-        with self.store.reading() as changed:  # one state of the index, even while another process syncs
-            if changed and "retriever" in self.__dict__:
-                self.retriever.invalidate()
+        with self.store.reading():  # one current state of the index, even while another process syncs
             yield from self._answer_stream(question, mode, turns)
 
     def _answer_stream(self, question: str, mode: str, turns: list[tuple[str, str]]) -> Iterator[str | Answer]:
@@ -215,11 +213,9 @@ class Pipeline:
                prune: bool = False, only_if_empty: bool = False) -> IngestReport:
         with self._ingest_lock:
             paths = [self.settings.seeds_dir] if paths is None else paths
-            report = ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
-                                  only_if_empty=only_if_empty)
-        if report.changed and "retriever" in self.__dict__:
-            self.retriever.invalidate()
-        return report
+            # The retriever sees the index's new generation stamp and rebuilds its BM25 on the next question.
+            return ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
+                                only_if_empty=only_if_empty)
 
     def ensure_index(self) -> None:
         """On a fresh checkout, build the default index from the seed articles; any other must be filled.

@@ -82,10 +82,6 @@ class Retriever:
                 self._bm25_state = state
             return self._bm25
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._bm25_state = None
-
 
 def german_stemmer():
     """A Snowball German stemmer (PyStemmer); not thread-safe, so each user holds its own and a lock."""

@@ -119,14 +119,17 @@ class ChunkStore:
         return tuple(client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
                      for name in (self.name, self.name + "-s"))
 
-    def refresh(self) -> bool:
-        """Follow changes made by other processes; True when the index changed since the last look."""
+    def refresh(self) -> None:
+        """Follow changes made by other processes: ``generation`` is the index's stamp after this.
+
+        What is derived from the index (the retriever's BM25) compares the stamp and rebuilds itself.
+        """
         if self._collection is None:
             self._open()
-            return True
+            return
         generation = self.locks.generation()
         if generation == self.generation:
-            return False
+            return
         if self.settings.server_mode:
             self.generation = generation
         else:  # this process's Chroma keeps the vector index in memory: open it again from disk
@@ -136,22 +139,22 @@ class ChunkStore:
             else:
                 self._client = None
                 self._open()
-        return True
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[bool]:
-        """Read a single state of the index inside; yields whether it changed since the last read."""
+    def reading(self) -> Iterator[None]:
+        """Read a single, current state of the index inside (other processes' writes included)."""
         if self._collection is None:
             self._open()
         with self.locks.reading():
-            yield self.refresh()
+            self.refresh()
+            yield
 
     @contextlib.contextmanager
-    def writing(self, on_wait=None) -> Iterator[None]:
+    def writing(self) -> Iterator[None]:
         """The index's writer lock, for a whole sync; the index as the previous writer left it inside."""
         if self._collection is None:
             self._open()
-        with self.locks.writer(on_wait=on_wait):
+        with self.locks.writer():
             self.refresh()
             yield
 
@@ -417,9 +420,14 @@ def _check_free_space(folder: Path) -> None:
     """Refuse a batch before it starts when the disk is (nearly) full: Chroma may hang on a full disk."""
     free = shutil.disk_usage(folder).free
     if free < MIN_FREE_BYTES:
-        raise QAError(f"the disk holding the index ({folder}) is full ({free / 2**20:.0f} MiB free, "
-                      f"{MIN_FREE_BYTES // 2**20} MiB needed): free some space and run the same ingest again; "
-                      "what was written is kept and the next run completes it")
+        raise _disk_full(folder, free)
+
+
+def _disk_full(folder: Path, free: int, chroma_said: str = "") -> QAError:
+    said = f" (Chroma said: {chroma_said[:200]})" if chroma_said else ""
+    return QAError(f"the disk holding the index ({folder}) is full ({free / 2**20:.0f} MiB free, "
+                   f"{MIN_FREE_BYTES // 2**20} MiB needed): free some space and run the same ingest again; "
+                   f"what was written is kept and the next run completes it{said}")
 
 
 def _write_error(exc: Exception, settings: Settings) -> QAError:
@@ -431,9 +439,7 @@ def _write_error(exc: Exception, settings: Settings) -> QAError:
         full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text or (
             free is not None and free < MIN_FREE_BYTES)
         if full:
-            return QAError(f"the disk holding the index ({where}) is full ({(free or 0) / 2**20:.0f} MiB free): "
-                           "free some space and run the same ingest again; what was written is kept and the "
-                           f"next run completes it (Chroma said: {text[:200]})")
+            return _disk_full(where, free or 0, text)
         if "readonly" in text.replace("-", "").replace(" ", "").lower():
             return QAError(f"the index at {where} is read-only; make it writable (chmod -R u+w {where}) and run "
                            "the ingest again")
