@@ -82,7 +82,7 @@ def test_bad_files_are_skipped_and_the_rest_is_read(tmp_path):
     _write(tmp_path, "gut.txt", " date 2021-12 Überschrift\n\nEin Satz über 120.000 Soldaten.")
     _write(tmp_path, "leer.txt", "")
     _write(tmp_path, "latin.txt", " date 2021-12 Straße".encode("latin-1"))
-    _write(tmp_path, "notizen.md", "ignored: not a .txt file")
+    _write(tmp_path, "notizen.docx", "ignored: not an article format")
     articles, problems = read_articles([tmp_path])
     assert [a.id for a in articles] == ["gut.txt"]
     assert sorted(p.path.name for p in problems) == ["latin.txt", "leer.txt"]
@@ -136,7 +136,7 @@ def test_a_utf16_file_with_its_byte_order_mark_is_read_as_text(tmp_path, data):
 def test_upper_case_txt_names_in_a_folder_are_read(tmp_path):
     for name in ("MELDUNG.TXT", "bericht.Txt", "gut.txt"):
         _write(tmp_path, name, f" date 2021-12 Überschrift\n\nUm 21:30 Uhr sprach {name} über Straßen.")
-    _write(tmp_path, "NOTIZEN.MD", "ignored: not a .txt file")
+    _write(tmp_path, "NOTIZEN.DOCX", "ignored: not an article format")
     articles, problems = read_articles([tmp_path])
     assert sorted(a.id for a in articles) == ["MELDUNG.TXT", "bericht.Txt", "gut.txt"] and problems == []
 
@@ -144,7 +144,7 @@ def test_upper_case_txt_names_in_a_folder_are_read(tmp_path):
 def test_pipes_sockets_and_broken_links_in_a_folder_are_skipped_with_a_reason(tmp_path, monkeypatch):
     _write(tmp_path, "gut.txt", " date 2021-12 Überschrift\n\nEin Satz über 120.000 Soldaten.")
     os.mkfifo(tmp_path / "pipe.txt")
-    os.mkfifo(tmp_path / "pipe")  # not an article's name: left out like notizen.md
+    os.mkfifo(tmp_path / "pipe")  # not an article's name: left out like notizen.docx
     monkeypatch.chdir(tmp_path)  # a socket's path must be short
     server = socket.socket(socket.AF_UNIX)
     server.bind("sock.txt")
