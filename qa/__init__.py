@@ -15,8 +15,10 @@ for _name, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONY
     os.environ.setdefault(_name, _value)
 
 from qa.answer import Answer, Citation  # noqa: E402
-from qa.api import ask, ask_stream, ingest  # noqa: E402
+from qa.api import article, ask, ask_stream, ingest, list_articles, remove  # noqa: E402
 from qa.config import Settings  # noqa: E402
+from qa.conversation import Conversation  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 
-__all__ = ["ask", "ask_stream", "ingest", "Answer", "Citation", "Settings", "QAError"]
+__all__ = ["ask", "ask_stream", "ingest", "remove", "list_articles", "article", "Conversation", "Answer",
+           "Citation", "Settings", "QAError"]

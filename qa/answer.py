@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.chunking import Chunk
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,15 @@ class Citation:
     quote: str = ""      # the sentence of the passage the answer rests on
     start: int = 0       # the passage's offsets in the article's text
     end: int = 0
+    url: str = ""        # the article's web address, when known
+    source: str = ""     # who published it, when known
+
+
+def cite(chunk: Chunk, number: int, score: float, quote: str) -> Citation:
+    """The citation ``[number]`` of ``chunk``, resting on its sentence ``quote``."""
+    return Citation(number=number, text=chunk.text, article=chunk.article_id, title=chunk.title, date=chunk.date,
+                    score=round(score, 4), quote=quote, start=chunk.start, end=chunk.end, url=chunk.url,
+                    source=chunk.source)
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,9 @@ class Answer:
         """The answer and its cited passages as plain text, for the terminal."""
         lines = [self.text]
         for c in self.citations:
-            lines += ["", f"[{c.number}] {c.title} ({c.date}, {c.article})", textwrap.indent(c.text, "    ")]
+            origin = ", ".join(filter(None, [c.date, c.source, c.article]))
+            lines += ["", f"[{c.number}] {c.title} ({origin})" + (f"\n    {c.url}" if c.url else ""),
+                      textwrap.indent(c.text, "    ")]
         return "\n".join(lines)
 
 

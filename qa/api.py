@@ -8,21 +8,53 @@ from typing import Iterable, Iterator
 from qa.answer import Answer
 from qa.config import Settings
 from qa.errors import ConfigError
-from qa.sync import IngestReport
+from qa.store import ArticleInfo
+from qa.sync import IngestReport, Progress
 
 
 def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | None = None,
-           progress: bool | None = None, prune: bool = False) -> IngestReport:
+           progress: Progress = None, prune: bool = False, add: bool = False) -> IngestReport:
     """Sync the index with the articles under ``paths`` (default: ``seeds/``) and report the counts.
 
-    A run that would remove more than half of the index, or in which every file was skipped, is refused
-    (``SyncRefused``, nothing written) unless ``prune=True``.
+    Files are ``.txt`` (``date YYYY-MM`` first line), ``.md``, ``.html`` pages, and ``.jsonl``/``.csv``
+    exports with ``title``, ``date``, ``text`` (and ``url``, ``source``) fields; folders are searched.
+    Without ``add`` the index afterwards holds exactly these articles; with ``add=True`` the articles of
+    other files stay. A run that would remove more than half of the index, or in which every file was
+    skipped, is refused (``SyncRefused``, nothing written) unless ``prune=True``. ``progress``: a bar on
+    the terminal (True/False), or a function called with (chunks written, chunks to write).
 
     >>> ingest(["my/articles"]).added
+    >>> ingest(["export.jsonl"], add=True).skipped   # the records that could not be used, and why
     """
     from qa.pipeline import pipeline_for
 
-    return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune)
+    return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add)
+
+
+def remove(article_ids: Iterable[str], *, settings: Settings | None = None) -> list[str]:
+    """Remove articles from the index by id (``ArticleInfo.id``); returns the ids that were in it.
+
+    The files stay where they are: a later ``ingest`` of their folder adds them again.
+    """
+    from qa.pipeline import pipeline_for
+
+    if isinstance(article_ids, str):
+        article_ids = [article_ids]
+    return pipeline_for(_checked(settings)).remove(article_ids)
+
+
+def list_articles(*, settings: Settings | None = None) -> list[ArticleInfo]:
+    """The articles in the index (id, title, date, file, chunks, url, source), newest first."""
+    from qa.pipeline import pipeline_for
+
+    return pipeline_for(_checked(settings)).articles()
+
+
+def article(article_id: str, *, settings: Settings | None = None) -> ArticleInfo | None:
+    """One indexed article with its whole text (``ArticleInfo.text``); None when the index lacks it."""
+    from qa.pipeline import pipeline_for
+
+    return pipeline_for(_checked(settings)).article(article_id)
 
 
 def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,

@@ -37,6 +37,8 @@ class Chunk:
     end: int
     title: str
     date: str
+    url: str = ""     # the article's web address, when known
+    source: str = ""  # who published it, when known
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -117,6 +119,7 @@ def chunk_article(article: Article, max_chars: int = 700, min_chars: int = 250) 
             groups.append(current)
     return [
         Chunk(id=f"{article.id}#{n}", article_id=article.id, n=n, text=article.text[g[0][0]:g[-1][1]],
-              start=g[0][0], end=g[-1][1], title=article.title, date=article.date)
+              start=g[0][0], end=g[-1][1], title=article.title, date=article.date, url=article.url,
+              source=article.source)
         for n, g in enumerate(groups)
     ]

@@ -13,6 +13,7 @@ import re
 import sys
 
 from qa.config import MODES, Settings
+from qa.conversation import Conversation
 from qa.errors import QAError
 from qa.questions import clean_text
 
@@ -47,7 +48,9 @@ class _PrintableFormatter(logging.Formatter):
 def _ingest(args: argparse.Namespace) -> int:
     from qa.api import ingest
 
-    report = ingest(args.paths or None, progress=args.progress, prune=args.prune)
+    if args.add and not args.paths:
+        raise QAError("--add needs the files or folders to add, e.g. qa ingest --add export.jsonl")
+    report = ingest(args.paths or None, progress=args.progress, prune=args.prune, add=args.add)
     for problem in report.skipped:
         say(f"skipped {problem}", err=True)
     for name in report.removed_ids:
@@ -56,14 +59,41 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
-    """Stream the generated text to a terminal's stderr as it comes; print the verified answer to stdout."""
+def _articles(args: argparse.Namespace) -> int:
+    from qa.api import list_articles
+
+    shown = [a for a in list_articles() if a.matches(args.filter)]
+    for a in shown:
+        origin = ", ".join(filter(None, [a.date, a.source, a.file]))
+        say(f"{a.id}\t{a.title} ({origin}; {a.chunks} chunks)" + (f"\t{a.url}" if a.url else ""))
+    say(f"{len(shown)} article(s)", err=True)
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from qa.api import remove
+
+    gone = remove(args.ids)
+    for name in gone:
+        say(f"removed {name}")
+    missing = [a for a in args.ids if a not in gone]
+    for name in missing:
+        say(f"not in the index: {name} (qa articles lists the ids)", err=True)
+    return 1 if missing else 0
+
+
+def _answer(question: str, mode: str | None, conversation: Conversation | None = None):
+    """Stream the generated text to a terminal's stderr as it comes; print the verified answer to stdout.
+
+    With ``conversation``, the question may follow up on its turns and is recorded as the next one.
+    """
     from qa.answer import Answer, Draft
     from qa.api import ask_stream
 
     live = sys.stderr.isatty() and (mode or Settings.from_env().mode) == "llm"
+    stream = ask_stream(question, mode=mode) if conversation is None else conversation.ask_stream(question, mode=mode)
     answer = None
-    for item in ask_stream(question, mode=mode, history=history):
+    for item in stream:
         if isinstance(item, Answer):
             answer = item
         elif isinstance(item, Draft):
@@ -73,7 +103,7 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
             say(item, err=True, end="")
     if live:
         say("\n", err=True)
-    if history and answer.question != clean_text(question):
+    if conversation is not None and len(conversation) > 1 and answer.question != clean_text(question):
         say(f"(understood as: {answer.question})", err=True)
     say(answer.format())
     if answer.fallback_reason:
@@ -82,17 +112,17 @@ def _answer(question: str, mode: str | None, history: list[tuple[str, str]]):
 
 
 def _ask(args: argparse.Namespace) -> int:
-    _answer(args.question, args.mode, [])
+    _answer(args.question, args.mode)
     return 0
 
 
 def _chat(args: argparse.Namespace) -> int:
-    """Questions from stdin, one per line; each may follow up on the ones before."""
+    """Questions from stdin, one per line; each may follow up on the ones before (one ``Conversation``)."""
     from qa.pipeline import pipeline_for
 
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 reach clean_question, not a decode error
         sys.stdin.reconfigure(errors="surrogateescape")
-    history: list[tuple[str, str]] = []
+    conversation = Conversation(mode=args.mode)
     prompt = "Frage> " if sys.stdin.isatty() else ""
     if (args.mode or Settings.from_env().mode) == "llm":
         pipeline_for().warm_up_llm()  # in extractive mode the model loads only if a follow-up needs it
@@ -104,27 +134,35 @@ def _chat(args: argparse.Namespace) -> int:
         if not question.strip():
             continue
         try:
-            answer = _answer(question, args.mode, history)
+            _answer(question, args.mode, conversation)
         except Exception as exc:  # a bad question ends nothing: say why and take the next one
             say(_error_line(exc), err=True)
             if os.environ.get("QA_DEBUG") and not isinstance(exc, QAError):
                 raise
             continue
-        history.append((clean_text(question), answer.text))  # a follow-up reads it: no bytes that are not text
         say()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions about German news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="sync the index with a folder of .txt articles (default: seeds/)")
-    p.add_argument("paths", nargs="*", help="files or folders of .txt articles")
+    p = sub.add_parser("ingest", help="sync the index with files or folders of articles (default: seeds/)")
+    p.add_argument("paths", nargs="*", help="files or folders of articles: .txt, .md, .html, .jsonl, .csv")
+    p.add_argument("--add", action="store_true",
+                   help="add (or update) these files' articles and keep the rest of the index; without it the "
+                        "index holds exactly the articles given")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when writing to a terminal)")
     p.add_argument("--prune", action="store_true",
                    help="confirm a sync that removes more than half of the index, or in which every file was "
                         "skipped (refused without it)")
     p.set_defaults(run=_ingest)
+    p = sub.add_parser("articles", help="list the indexed articles: id, title, date, source, file, chunks")
+    p.add_argument("filter", nargs="?", default="", help="only those whose id, title, date or file hold these words")
+    p.set_defaults(run=_articles)
+    p = sub.add_parser("remove", help="remove articles from the index by id (the files stay)")
+    p.add_argument("ids", nargs="+", help="article ids, as `qa articles` lists them")
+    p.set_defaults(run=_remove)
     p = sub.add_parser("ask", help="answer a question from the indexed articles, with the cited passages")
     p.add_argument("question", help='the question, e.g. "Wie viele Soldaten hat Russland zusammengezogen?"')
     p.add_argument("--mode", choices=MODES, default=None, help="answerer (default: QA_MODE or extractive)")

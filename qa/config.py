@@ -57,6 +57,8 @@ class Settings:
     llm_sentences: int = 0               # best sentences shown to the model to pick from; 0: the calibrated number
     calibration_path: Path | None = None  # fitted numbers (eval/calibrate.py); default: qa/calibration.json
     app_auth: str | None = field(default=None, repr=False)  # "user:password": the chat page asks for a login
+    upload_dir: Path | None = None       # the chat page's uploaded article files; default: beside the index
+    max_upload_mb: int = 20              # the largest article file the chat page takes
 
     def __post_init__(self) -> None:
         for f in fields(self):  # Settings().with_(index_dir="~/archiv") means a folder, not a string
@@ -68,6 +70,8 @@ class Settings:
         _positive("QA_EMBED_BATCH", self.embed_batch)
         _positive("QA_TOP_K", self.top_k)
         _positive("QA_MAX_QUESTION_CHARS", self.max_question_chars)
+        if not 1 <= self.max_upload_mb <= 200:
+            raise ConfigError(f"QA_MAX_UPLOAD_MB must be between 1 and 200, got {self.max_upload_mb}")
         if not 200 <= self.chunk_chars <= 1800:
             # e5 reads at most 512 tokens (~1,800 characters of German); below 200 a chunk loses its context.
             raise ConfigError(f"QA_CHUNK_CHARS must be between 200 and 1800, got {self.chunk_chars}")
@@ -130,6 +134,12 @@ class Settings:
         return bool(self.chroma_host)
 
     @property
+    def uploads(self) -> Path:
+        """Where the chat page keeps uploaded files: QA_UPLOAD_DIR, or a folder beside the index folder
+        (``.index`` → ``.index-uploads``); never inside it, which holds only Chroma's files."""
+        return self.upload_dir or self.index_dir.with_name(self.index_dir.name + "-uploads")
+
+    @property
     def default_index(self) -> bool:
         """The checkout's own index (nothing configured): the one that ``ask`` builds from seeds/ when empty."""
         return (not self.server_mode and self.collection == "articles"
@@ -145,7 +155,7 @@ def _warn_unknown(env: Mapping[str, str]) -> None:
             continue
         _warned.add(name)
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
-        hint = f"did you mean {close[0]}?" if close else "the settings are listed in README.md under Settings"
+        hint = f"did you mean {close[0]}?" if close else "the settings are listed in docs/settings.md"
         log.warning("%s is not a setting and is ignored; %s", name, hint)
 
 

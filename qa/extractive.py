@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answer import Answer, Citation
+from qa.answer import Answer, Citation, cite
 from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, SentenceRanker, sentence_key
@@ -49,9 +49,7 @@ class ExtractiveAnswerer:
             if chunk.article_id in seen_articles:
                 continue  # one citation per article: overlapping chunks of one article say the same
             seen_articles.add(chunk.article_id)
-            citations.append(Citation(number=len(citations) + 1, text=chunk.text, article=chunk.article_id,
-                                      title=chunk.title, date=chunk.date, score=round(best.score, 4),
-                                      quote=best.text, start=chunk.start, end=chunk.end))
+            citations.append(cite(chunk, len(citations) + 1, best.score, best.text))
         markers = "".join(f"[{c.number}]" for c in citations)
         lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
         text = f"{lead}„{best.text}“ {markers}" if lead else f"{best.text} {markers}"

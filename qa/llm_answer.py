@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from qa.answer import Answer, Citation, Draft
+from qa.answer import Answer, Draft, cite
 from qa.calibration import Calibration
 from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
@@ -181,9 +181,7 @@ def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) 
         if chunk.article_id in seen:
             continue  # one citation per article: overlapping chunks of one article say the same
         seen.add(chunk.article_id)
-        citations.append(Citation(number=len(citations) + 1, text=chunk.text, article=chunk.article_id,
-                                  title=chunk.title, date=chunk.date, score=round(chosen.score, 4),
-                                  quote=chosen.text, start=chunk.start, end=chunk.end))
+        citations.append(cite(chunk, len(citations) + 1, chosen.score, chosen.text))
     markers = "".join(f"[{c.number}]" for c in citations)
     sentence = " ".join(chosen.text.split())
     if language == "en":

@@ -16,8 +16,8 @@ from qa.config import MODES, Settings
 from qa.errors import EmptyIndex, QuestionError
 from qa.questions import clean_question, language_of, split_question
 from qa.embedding import Embedder
-from qa.sync import IngestReport, ingest_paths
-from qa.store import ChunkStore
+from qa.sync import IngestReport, Progress, ingest_paths
+from qa.store import ArticleInfo, ChunkStore
 
 if TYPE_CHECKING:
     import numpy as np
@@ -209,13 +209,31 @@ class Pipeline:
         rewritten = within_limit(rewritten)
         return (rewritten, *self.retrieve(rewritten))
 
-    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: bool | None = None,
-               prune: bool = False, only_if_empty: bool = False) -> IngestReport:
+    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: Progress = None,
+               prune: bool = False, only_if_empty: bool = False, add: bool = False) -> IngestReport:
         with self._ingest_lock:
             paths = [self.settings.seeds_dir] if paths is None else paths
             # The retriever sees the index's new generation stamp and rebuilds its BM25 on the next question.
             return ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
-                                only_if_empty=only_if_empty)
+                                only_if_empty=only_if_empty, add=add)
+
+    def remove(self, article_ids: Iterable[str]) -> list[str]:
+        """Remove articles from the index by id; the ids it held, in order (unknown ones are left out)."""
+        with self._ingest_lock, self.store.writing():
+            held = set(self.store.article_states()) | self.store.sentence_articles()
+            gone = [a for a in dict.fromkeys(article_ids) if a in held]
+            self.store.remove(gone)
+            return gone
+
+    def articles(self) -> list[ArticleInfo]:
+        self.ensure_index()
+        with self.store.reading():
+            return self.store.articles()
+
+    def article(self, article_id: str) -> ArticleInfo | None:
+        self.ensure_index()
+        with self.store.reading():
+            return self.store.article(article_id)
 
     def ensure_index(self) -> None:
         """On a fresh checkout, build the default index from the seed articles; any other must be filled.

@@ -29,7 +29,7 @@ from qa.errors import QAError
 from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
 
 _PAGE = 5000
-_BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks"]
+_BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks", "url", "source", "file"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,26 @@ class ArticleVectors:
     chunk_vectors: np.ndarray
     sentences: Sequence[tuple[int, int, str]] = ()   # (start, end, text) in the article's text
     sentence_vectors: np.ndarray | Sequence = ()
+    file: str = ""   # the name of the file it was read from
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the index holds of one article, as the article list shows it; ``text`` only from ``article``."""
+
+    id: str
+    title: str
+    date: str
+    file: str
+    chunks: int
+    url: str = ""
+    source: str = ""
+    text: str = ""
+
+    def matches(self, words: str) -> bool:
+        """Every word of ``words`` stands in the id, title, date, file, source or address (any case)."""
+        seen = " ".join([self.id, self.title, self.date, self.file, self.source, self.url]).casefold()
+        return all(word in seen for word in words.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -239,7 +259,8 @@ class ChunkStore:
                     id_=chunk.id, text=chunk.text, embedding=[float(x) for x in vector],
                     metadata={"article": item.article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
                               "start": chunk.start, "end": chunk.end, "fingerprint": item.fingerprint,
-                              "n_chunks": len(item.chunks)},
+                              "n_chunks": len(item.chunks), "url": chunk.url, "source": chunk.source,
+                              "file": item.file or item.article_id},
                     # BM25 reads the title with the text; the bookkeeping stays out of both.
                     excluded_embed_metadata_keys=_BOOKKEEPING, excluded_llm_metadata_keys=_BOOKKEEPING,
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)}))
@@ -297,6 +318,26 @@ class ChunkStore:
                                            np.asarray(vector, dtype=np.float32)))
         return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
+    def articles(self) -> list[ArticleInfo]:
+        """Every article in the index, newest first (then by title), without its text."""
+        found: dict[str, ArticleInfo] = {}
+        for page in self._pages(["metadatas"]):
+            for meta in page["metadatas"]:
+                info = found.get(meta["article"])
+                found[meta["article"]] = (ArticleInfo(**_info_fields(meta), chunks=1) if info is None
+                                          else ArticleInfo(**{**info.__dict__, "chunks": info.chunks + 1}))
+        return sorted(found.values(), key=lambda a: (_negated(a.date), a.title.casefold(), a.id))
+
+    def article(self, article_id: str) -> ArticleInfo | None:
+        """One article with its whole text, put together from its stored sentences; None when not indexed."""
+        chunks = self.collection.get(where={"article": article_id}, include=["metadatas"])
+        if not chunks["ids"]:
+            return None
+        sentences = self.sentence_collection.get(where={"article": article_id}, include=["documents", "metadatas"])
+        rows = sorted((int(m["start"]), int(m["end"]), text)
+                      for text, m in zip(sentences["documents"], sentences["metadatas"]))
+        return ArticleInfo(**_info_fields(chunks["metadatas"][0]), chunks=len(chunks["ids"]), text=_join(rows))
+
     def all_chunks(self) -> list[Chunk]:
         return [node_to_chunk(node) for node in self.all_nodes()]
 
@@ -327,7 +368,31 @@ def node_to_chunk(node) -> Chunk:
 
 def _chunk(chunk_id: str, text: str, meta: dict) -> Chunk:
     return Chunk(id=chunk_id, article_id=meta["article"], n=int(meta["n"]), text=text, start=int(meta["start"]),
-                 end=int(meta["end"]), title=meta["title"], date=meta["date"])
+                 end=int(meta["end"]), title=meta["title"], date=meta["date"], url=meta.get("url", ""),
+                 source=meta.get("source", ""))
+
+
+def _info_fields(meta: dict) -> dict:
+    """An article's fields from one of its chunks' metadata (indexes written before url/source had none)."""
+    return dict(id=meta["article"], title=meta["title"], date=meta["date"], file=meta.get("file", meta["article"]),
+                url=meta.get("url", ""), source=meta.get("source", ""))
+
+
+def _negated(date: str) -> str:
+    """A key that sorts ISO dates newest first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in date)
+
+
+def _join(sentences: list[tuple[int, int, str]]) -> str:
+    """The article's text from its sentences and their offsets: in an article's clean text sentences are
+    separated by one space within a paragraph and by a blank line between paragraphs."""
+    out, at = [], None
+    for start, end, text in sentences:
+        if at is not None:
+            out.append("\n\n" if start - at >= 2 else " ")
+        out.append(text)
+        at = end
+    return "".join(out)
 
 
 MARKER_FILE = "qa-index.json"

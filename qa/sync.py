@@ -18,9 +18,9 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, Union
 
-from qa.articles import Article, Problem, read_articles
+from qa.articles import Article, Problem, belongs_to, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
 from qa.errors import ArticleError, SyncRefused
@@ -29,6 +29,7 @@ from qa.store import ArticleVectors, ChunkStore
 
 log = logging.getLogger(__name__)
 _WRITE_BATCH_CHUNKS = 256
+Progress = Union[bool, None, Callable[[int, int], None]]
 
 
 @dataclass(frozen=True)
@@ -59,21 +60,30 @@ def fingerprint(article: Article, settings: Settings) -> str:
 
 
 def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, settings: Settings, *,
-         skipped: Sequence[Problem] = (), progress: bool | None = None, prune: bool = False,
-         only_if_empty: bool = False) -> IngestReport:
+         skipped: Sequence[Problem] = (), progress: Progress = None, prune: bool = False,
+         only_if_empty: bool = False, add: bool = False, files: Sequence[str] = ()) -> IngestReport:
     """Bring ``store`` in line with ``articles``; files in ``skipped`` keep what the index has of them.
 
     ``prune``: allow a run that removes more than half of the index. ``only_if_empty``: sync only when
-    the index is empty once the writer lock is held (the first use of the default index).
+    the index is empty once the writer lock is held (the first use of the default index). ``add``: keep
+    the articles of files other than ``files`` (the names of the files read); each of ``files`` still
+    replaces what the index held of it, so a record deleted from an export goes. ``progress``: a bar on
+    the terminal (True/False/None for "when stderr is one"), or a function called with (chunks written,
+    chunks to write).
     """
     with store.writing():
         if only_if_empty and store.count():
             return IngestReport(chunks=store.count())
         states = store.article_states()
         wanted = {a.id for a in articles}
-        kept = {p.path.name for p in skipped}  # unreadable now, but not gone: losing their chunks helps nobody
-        gone = sorted((set(states) | store.sentence_articles()) - wanted - kept)
-        if not prune:
+        held = set(states) | store.sentence_articles()
+        if add:
+            held = {a for a in held if any(belongs_to(a, name) for name in files)}
+        # A file unreadable now is not gone: losing its chunks helps nobody. A record skipped from a file
+        # that was read is: what the file holds now is all of it.
+        unread = [p.path.name for p in skipped if not p.record]
+        gone = sorted(a for a in held - wanted if not any(belongs_to(a, name) for name in unread))
+        if not prune and not add:
             _refuse_unconfirmed_removal(articles, skipped, states, gone, settings)
         store.remove(gone)
 
@@ -116,21 +126,27 @@ def _refuse_unconfirmed_removal(articles, skipped, states, gone: list[str], sett
                           "the folders of the index, or pass --prune (prune=True) to remove them")
 
 
-def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: bool | None) -> None:
+def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: Progress) -> None:
     """Embed chunks and sentences in batches of articles, and write each batch as soon as it is embedded."""
     from tqdm import tqdm
 
     total = sum(len(chunks) for _, _, chunks in todo)
-    show = sys.stderr.isatty() if progress is None else progress
+    report = progress if callable(progress) else None
+    show = sys.stderr.isatty() if progress is None else progress is True
     with tqdm(total=total, unit="chunk", desc="Indexing", disable=not show or total < 50) as bar:
         batch: list[tuple[Article, str, list[Chunk]]] = []
-        size = 0
+        size = done = 0
+        if report:
+            report(0, total)
         for i, item in enumerate(todo):
             batch.append(item)
             size += len(item[2])
             if i == len(todo) - 1 or size >= _WRITE_BATCH_CHUNKS:
                 store.write_many(_vectors_for(batch, embedder))
                 bar.update(size)
+                done += size
+                if report:
+                    report(done, total)
                 batch, size = [], 0
 
 
@@ -139,20 +155,25 @@ def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
     texts = [c.text for _, _, chunks in batch for c in chunks] + [t for spans in sentences for _, _, t in spans]
     vectors = iter(embedder.embed_passages(texts))
     chunk_vectors = [[next(vectors) for _ in chunks] for _, _, chunks in batch]
-    return [ArticleVectors(article.id, fp, chunks, cv, spans, [next(vectors) for _ in spans])
+    return [ArticleVectors(article.id, fp, chunks, cv, spans, [next(vectors) for _ in spans], file=article.path.name)
             for (article, fp, chunks), cv, spans in zip(batch, chunk_vectors, sentences)]
 
 
 def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embedder, settings: Settings, *,
-                 progress: bool | None = None, prune: bool = False, only_if_empty: bool = False) -> IngestReport:
-    """Read the articles under ``paths`` (a missing path raises before the index is touched), then sync."""
+                 progress: Progress = None, prune: bool = False, only_if_empty: bool = False,
+                 add: bool = False) -> IngestReport:
+    """Read the articles under ``paths`` (a missing path raises before the index is touched), then sync.
+
+    ``add``: the articles of other files stay in the index (``sync``).
+    """
     paths = list(paths)
     if not paths:
         raise ArticleError("no paths given; name the files or folders of articles to index")
     articles, problems = read_articles(paths)
     if not articles and not problems:
-        raise ArticleError(f"no .txt articles found in {', '.join(map(str, paths))}; the index was left as it was")
+        raise ArticleError(f"no articles (.txt, .md, .html, .jsonl or .csv files) found in {', '.join(map(str, paths))}; the index was left as it was")
     for problem in problems:
         log.warning("skipped %s", problem)
+    files = sorted({a.path.name for a in articles} | {p.path.name for p in problems})
     return sync(articles, store, embedder, settings, skipped=problems, progress=progress, prune=prune,
-                only_if_empty=only_if_empty)
+                only_if_empty=only_if_empty, add=add, files=files)
