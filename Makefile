@@ -1,6 +1,7 @@
-# make run  — set up everything (first time: a few minutes), build the index if there is none, answer a question
+# make run  — set up everything (first time: a few minutes), build the index if there is none, and serve
+#             the chat on http://127.0.0.1:7860 (GRADIO_SERVER_PORT to change)
+# make ask Q="…" — one answer on the command line
 # make test — set up everything with the test tools, start a Chroma server, run the whole test suite
-# make serve — the chat page on http://127.0.0.1:7860
 # make eval — the eval suite with the LLM and the baselines: report and plot in eval/results/
 PYTHON ?= python3.11
 VENV   := .venv
@@ -18,7 +19,7 @@ NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8
 CHROMIUM  := /usr/bin/chromium
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run serve test eval bench bench-llm bench-load bench-chaos clean
+.PHONY: install run ask serve test eval bench bench-llm bench-load bench-chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,12 +32,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# `qa ask` builds the index from seeds/ when there is none; an index synced with other articles is kept.
+# The chat builds the index from seeds/ when there is none; an index synced with other articles is kept.
 run: install
-	$(BIN)/qa ask "$(Q)"
-
-serve: install
 	$(BIN)/qa serve
+
+serve: run
+
+ask: install
+	$(BIN)/qa ask "$(Q)"
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq

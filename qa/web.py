@@ -1,17 +1,23 @@
-"""The chat window: a Gradio page over ``qa.ask_stream``, with the cited passages under every answer.
+"""The chat window: a Gradio page over ``qa.ask_stream``, with the cited passages under every answer, and the
+articles of the index, where a user adds their own files and removes articles.
 
 It holds no answering logic of its own: a question goes to the same streaming API that Python users call,
-and the page only shows what comes back. Everything shown is escaped first and the chat renders no
-Markdown or LaTeX, so HTML, a script, ``**stars**`` or an image link typed into the chat, or standing in
-an article, is shown as text. The ``/chat`` API takes its history as plain JSON, so a wrongly shaped one
-is answered with a sentence saying what is wrong.
+through the same ``qa.Conversation`` that ``qa chat`` keeps, and the page only shows what comes back. A
+cited passage opens its whole article in the page (title, date, source and address; passage and sentence
+marked). Everything shown is escaped first and the chat renders no Markdown or LaTeX, so HTML, a script,
+``**stars**`` or an image link typed into the chat, or standing in an article, is shown as text. The
+``/chat`` API takes its history as plain JSON, so a wrongly shaped one is answered with a sentence saying
+what is wrong.
+
+Uploaded files (``.txt``, ``.md``, ``.html``, ``.jsonl``, ``.csv``; at most QA_MAX_UPLOAD_MB each) are kept
+in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds; Gradio's
+own copy of an upload waits in that folder too, so nothing is written outside it and the index.
 
 Serving starts lean: the index and the embedding model load at once, the language model when its mode
 is chosen (or at start with QA_MODE=llm). GRADIO_SERVER_PORT is taken as given: a busy port is an error,
-not quietly the next one. Uploads are refused above 1 MB (the page takes no files), and with QA_APP_AUTH
-every failed login in a row waits longer than the one before.
+not quietly the next one. With QA_APP_AUTH every failed login in a row waits longer than the one before.
 
-    python app.py           # or: qa serve    → http://127.0.0.1:7860 (GRADIO_SERVER_NAME/_PORT to change)
+    make run                # or: qa serve, python app.py → http://127.0.0.1:7860 (GRADIO_SERVER_NAME/_PORT)
 """
 
 from __future__ import annotations
@@ -23,13 +29,21 @@ import html
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
-from typing import Iterator
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
 
 from qa.answer import Answer, Citation, Draft
+from qa.articles import SUPPORTED_SUFFIXES
 from qa.config import Settings
+from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
+from qa.store import ArticleInfo
+from qa.sync import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +62,12 @@ CSS = """
 .qa-source mark { background: #fde68a; color: inherit; padding: 0 .1em; }
 .qa-note { font-size: .85em; margin-top: .5em; padding: .3em .5em; border-left: 3px solid #f59e0b; }
 .qa-note.qa-abstained { border-left-color: #6b7280; }
+.qa-article { margin: .3em 0 0 0; font-size: .92em; }
+.qa-article summary { cursor: pointer; color: var(--link-text-color, #2563eb); }
+.qa-article-head { font-size: .85em; opacity: .8; margin: .3em 0; }
+.qa-passage { background: rgba(253, 230, 138, .35); }
+.qa-skip { color: #b45309; }
 """
-MAX_UPLOAD = "1mb"  # the page takes no files: an upload is only ever someone filling the disk
 LOGIN_DELAY, LOGIN_MAX_DELAY = 0.25, 4.0  # seconds after a failed login; doubling with each failure in a row
 
 
@@ -57,9 +75,10 @@ def escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def render_answer(answer: Answer, turn: int) -> str:
+def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInfo | None] | None = None) -> str:
     """The verified answer as HTML: markers linked to the passages below it, and a note when it was
-    declined or came from the extractive fallback. ``turn`` keeps anchors apart between answers."""
+    declined or came from the extractive fallback. ``turn`` keeps anchors apart between answers.
+    ``article`` looks up a cited article's whole text, shown under its passage on a click."""
     numbers = {c.number for c in answer.citations}
 
     def link(match: re.Match) -> str:
@@ -77,13 +96,14 @@ def render_answer(answer: Answer, turn: int) -> str:
         parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
                      f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
     if answer.citations:
-        parts.append('<div class="qa-sources">' + "".join(render_citation(c, turn) for c in answer.citations)
-                     + "</div>")
+        parts.append('<div class="qa-sources">' + "".join(
+            render_citation(c, turn, article(c.article) if article else None) for c in answer.citations) + "</div>")
     return "".join(parts)
 
 
-def render_citation(citation: Citation, turn: int) -> str:
-    """One cited passage in full, with its title, date and file, the sentence the answer rests on marked."""
+def render_citation(citation: Citation, turn: int, article: ArticleInfo | None = None) -> str:
+    """One cited passage in full, with its title, date, source and file, the sentence the answer rests on
+    marked; with ``article``, the whole article below it, opened by a click, passage and sentence marked."""
     text = citation.text
     start = text.find(citation.quote) if citation.quote else -1
     if start >= 0:
@@ -91,68 +111,207 @@ def render_citation(citation: Citation, turn: int) -> str:
                 + escape(text[start + len(citation.quote):]))
     else:
         body = escape(text)
+    whole = ""
+    if article is not None and article.text:
+        whole = ('<details class="qa-article"><summary>Ganzen Artikel lesen</summary>'
+                 + render_article(article, citation) + "</details>")
     return (f'<div class="qa-source" id="qa-src-{turn}-{citation.number}">'
             f'<div class="qa-source-head">[{citation.number}] <b>{escape(citation.title)}</b> · '
-            f'{escape(citation.date)} · <code>{escape(citation.article)}</code></div>'
-            f"<p>{body}</p></div>")
+            f'{_origin(citation.date, citation.source, citation.url)}<code>{escape(citation.article)}</code></div>'
+            f"<p>{body}</p>{whole}</div>")
+
+
+def render_article(article: ArticleInfo, citation: Citation | None = None) -> str:
+    """A whole article: title, date, source and address, then its paragraphs; the cited passage and, in
+    it, the cited sentence marked."""
+    marks = []
+    if citation is not None:
+        marks.append((citation.start, citation.end, '<span class="qa-passage">', "</span>"))
+        at = article.text.find(citation.quote, citation.start, citation.end + 1) if citation.quote else -1
+        if at >= 0:
+            marks.append((at, at + len(citation.quote), "<mark>", "</mark>"))
+    paragraphs = []
+    for block in re.finditer(r"[^\n]+", article.text):
+        paragraphs.append("<p>" + _marked(article.text, block.start(), block.end(), marks) + "</p>")
+    return (f'<div class="qa-article-head"><b>{escape(article.title)}</b> · '
+            f'{_origin(article.date, article.source, article.url)}<code>{escape(article.file)}</code></div>'
+            + "".join(paragraphs))
+
+
+def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, str, str]]) -> str:
+    """``text[start:end]`` escaped, each piece inside a mark wrapped in its tags (outer marks first)."""
+    cuts = sorted({start, end, *(min(max(p, start), end) for s, e, _, _ in marks for p in (s, e))})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = escape(text[a:b])
+        for s, e, open_tag, close_tag in reversed(marks):
+            if s <= a and b <= e:
+                piece = open_tag + piece + close_tag
+        out.append(piece)
+    return "".join(out)
+
+
+def _origin(date: str, source: str, url: str) -> str:
+    """Date, publisher and a link to the article's address (http and https only), each followed by ' · '."""
+    parts = [escape(date)] if date else []
+    if url.startswith(("https://", "http://")):
+        label = source or urllib.parse.urlsplit(url).hostname or url
+        parts.append(f'<a class="qa-url" href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
+                     f"{escape(label)}</a>")
+    elif source:
+        parts.append(escape(source))
+    return "".join(part + " · " for part in parts)
 
 
 def render_error(message: str) -> str:
     return f'<div class="qa-note qa-error">Fehler: {escape(message)}</div>'
 
 
+@dataclass
+class Session:
+    """One browser session's conversation, and how many chat messages it was last shown as.
+
+    A chat of another length came from elsewhere (an API caller's own history, or none): it is read
+    from its messages instead, so the history is always the one the caller sees.
+    """
+
+    talk: Conversation = field(default_factory=Conversation)
+    shown: int = 0
+
+
 class ChatApp:
-    """The page's behaviour, apart from Gradio: what a message does to a conversation."""
+    """The page's behaviour, apart from Gradio: what a message, an upload or a removal does."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._llm_warming = False
 
-    def respond(self, message: str, chat: object, pairs: list[tuple[str, str]], mode_label: str
-                ) -> Iterator[tuple[str, list[dict], list[tuple[str, str]]]]:
-        """Yield (textbox, chat, pairs) as the answer streams in; ``pairs`` is the (question, answer) history.
+    def respond(self, message: str, chat: object, session: Session | None, mode_label: str
+                ) -> Iterator[tuple[str, list[dict], Session]]:
+        """Yield (textbox, chat, session) as the answer streams in.
 
-        ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history.
+        ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history. The fast
+        answer shows at once; in the generated mode the model's words replace it as they stream.
         """
-        from qa.api import ask_stream
-
+        session = session if isinstance(session, Session) else Session(Conversation(settings=self.settings))
         try:
             chat = messages(chat)
         except QuestionError as exc:  # an API caller's history: say what is wrong, as the answer
-            yield message, [*_asked(message), {"role": "assistant", "content": render_error(str(exc))}], []
+            yield message, [*_asked(message), {"role": "assistant", "content": render_error(str(exc))}], Session()
             return
-        pairs = conversation(chat, pairs)
+        if len(chat) != session.shown:
+            session = Session(conversation_from(chat, self.settings), len(chat))
         if not isinstance(message, str) or not message.strip():
-            yield message or "", chat, pairs  # empty input does nothing
+            yield message or "", chat, session  # empty input does nothing
             return
         mode = MODES.get(mode_label, mode_label if mode_label in MODES.values() else "extractive")
-        chat += [*_asked(message), {"role": "assistant", "content": "…"}]
-        yield "", chat, pairs
-        streamed = ""
+        turn = len(session.talk) + 1
+        chat += [*_asked(message), {"role": "assistant", "content": _waiting("Suche in den Artikeln …")}]
+        session.shown = len(chat)
+        yield "", chat, session
+        streamed, draft = "", ""
         try:
-            for item in ask_stream(message, mode=mode, history=pairs, settings=self.settings):
+            for item in session.talk.ask_stream(message, mode=mode):
                 if isinstance(item, Answer):
-                    chat[-1] = {"role": "assistant", "content": render_answer(item, len(pairs) + 1)}
-                    pairs.append((item.question, item.text))
-                    yield "", chat, pairs
+                    chat[-1] = {"role": "assistant", "content": render_answer(item, turn, self.article)}
+                    yield "", chat, session
                     return
                 if isinstance(item, Draft):  # the fast answer, to read while the model works
-                    chat[-1] = {"role": "assistant", "content": render_answer(item.answer, len(pairs) + 1)
-                                + '<div class="qa-note qa-draft">Das Sprachmodell formuliert die Antwort …</div>'}
-                    yield "", chat, pairs
+                    draft = render_answer(item.answer, turn)
+                    chat[-1] = {"role": "assistant", "content": draft + _waiting("Das Sprachmodell formuliert "
+                                                                                 "die Antwort …")}
+                    yield "", chat, session
                     continue
                 if mode == "llm":
                     streamed += item
-                    chat[-1] = {"role": "assistant", "content": escape(streamed) + " ▌"}
-                    yield "", chat, pairs
+                    chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(streamed)} ▌</div>'
+                                + (_sources_of(draft) if draft else "")}
+                    yield "", chat, session
         except QAError as exc:  # bad input: say why, keep the conversation
             chat[-1] = {"role": "assistant", "content": render_error(str(exc))}
-            yield message, chat, pairs
+            yield message, chat, session
         except Exception as exc:  # a failure below us: one line, never a traceback
             log.exception("answering failed")
             chat[-1] = {"role": "assistant",
                         "content": render_error(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])}
-            yield message, chat, pairs
+            yield message, chat, session
+
+    def article(self, article_id: str) -> ArticleInfo | None:
+        """A cited article's whole text, for the page to open under its passage (None when it is gone)."""
+        from qa.api import article
+
+        try:
+            return article(article_id, settings=self.settings)
+        except QAError:
+            return None
+
+    def list_articles(self, words: str = "") -> tuple[str, list[list], list[tuple[str, str]]]:
+        """(count line, table rows, choices for removal) of the indexed articles whose fields hold ``words``."""
+        try:
+            held = self._held()
+        except QAError as exc:
+            return render_error(str(exc)), [], []
+        shown = [a for a in held if a.matches(words or "")]
+        count = f"{len(held)} Artikel im Index" + (f", {len(shown)} passen zum Filter" if words.strip() else "")
+        rows = [[a.title, a.date, _source_cell(a), a.file, a.chunks, a.id] for a in shown]
+        return count, rows, [(f"{a.title} ({a.date}) · {a.id}", a.id) for a in shown]
+
+    def add_files(self, files: list | None, progress: Callable[[int, int], None] | None = None) -> str:
+        """Copy uploaded files to the upload folder and add their articles to the index; the report as HTML.
+
+        A file of another type, over the size limit or with a name that is no plain file name is refused
+        with its reason; the index keeps every other article (``ingest(add=True)``).
+        """
+        from qa.api import ingest
+
+        refused: list[tuple[str, str]] = []
+        taken: list[Path] = []
+        folder = self.settings.uploads
+        for given in files or []:
+            path = Path(getattr(given, "name", given))
+            reason = _upload_problem(path, self.settings.max_upload_mb)
+            if reason:
+                refused.append((path.name, reason))
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / path.name
+            partial = folder / f".{path.name}.part"
+            shutil.copyfile(path, partial)
+            os.replace(partial, target)  # a file already there (an earlier upload of it) is updated
+            taken.append(target)
+        if not taken:
+            return render_report(None, refused) if refused else render_error("Keine Datei gewählt.")
+        try:
+            report = ingest(taken, add=True, progress=progress or False, settings=self.settings)
+        except QAError as exc:
+            return render_report(None, refused) + render_error(str(exc))
+        held = {a.file for a in self._held()}
+        for path in taken:  # a file that gave no article at all is not kept
+            if path.name not in held:
+                path.unlink(missing_ok=True)
+        return render_report(report, refused)
+
+    def _held(self) -> list[ArticleInfo]:
+        from qa.api import list_articles
+
+        return list_articles(settings=self.settings)
+
+    def remove_articles(self, article_ids: list[str] | None) -> str:
+        """Remove the chosen articles from the index; an uploaded single-article file goes with its article."""
+        from qa.api import remove
+
+        if not article_ids:
+            return render_error("Kein Artikel gewählt.")
+        try:
+            gone = remove(article_ids, settings=self.settings)
+        except QAError as exc:
+            return render_error(str(exc))
+        for article_id in gone:
+            uploaded = self.settings.uploads / article_id
+            if "/" not in article_id and uploaded.is_file():
+                uploaded.unlink()
+        names = ", ".join(escape(a) for a in gone) or "keiner"
+        return f'<div class="qa-note">Entfernt: {names}.</div>'
 
     def warm_up(self, *, llm: bool) -> None:
         """Load the index and the embedding model, and with ``llm`` the language model (once), in the background.
@@ -225,68 +384,161 @@ def _asked(message: object) -> list[dict]:
     return [{"role": "user", "content": escape(" ".join(message.split()))}]
 
 
-def conversation(chat: list[dict], pairs: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
-    """The (question, answer) history of ``chat`` (as ``messages`` returns it) as shown.
-
-    ``pairs`` is the session's own record (with each follow-up's standalone form); it is used when it
-    matches the chat. A chat from elsewhere (an API caller sending its own history, or none) is read
-    from its messages instead, so the history is always the one the caller sees.
-    """
-    turns = []
+def conversation_from(chat: list[dict], settings: Settings | None = None) -> Conversation:
+    """The conversation an API caller's chat (as ``messages`` returns it) shows: each question with the
+    answer after it. An answer the page sent earlier is HTML: its answer line is what was said."""
+    talk = Conversation(settings=settings)
     question = None
     for message in chat:
         text = message["content"]
         if message["role"] == "user":
-            question = text
+            question = html.unescape(text)
         elif question is not None:
-            answer = re.search(r'<div class="qa-answer">(.*?)</div>', text, re.S)
-            if answer:  # answered turns only: an error line is no answer to follow up on
-                turns.append((html.unescape(question), html.unescape(re.sub(r"<[^>]+>", "", answer.group(1)))))
+            if "qa-error" not in text:  # an error line is no answer to follow up on
+                said = re.search(r'<div class="qa-answer">(.*?)</div>', text, re.S)
+                said = html.unescape(re.sub(r"<[^>]+>", "", said.group(1))) if said else text
+                talk.record(question, Answer(said, question=question))
             question = None
-    pairs = [tuple(p) for p in pairs or []]
-    return pairs if len(pairs) == len(turns) else turns
+    return talk
+
+
+def render_report(report: IngestReport | None, refused: list[tuple[str, str]]) -> str:
+    """What an upload did: added, updated and unchanged articles, and every skipped file or record with
+    its reason."""
+    lines = []
+    if report is not None:
+        lines.append(f"{report.added} hinzugefügt, {report.updated} aktualisiert, {report.unchanged} unverändert"
+                     f"; {report.chunks} Abschnitte im Index.")
+    skips = [(name, reason) for name, reason in refused]
+    skips += [(p.path.name, p.reason) for p in (report.skipped if report else ())]
+    if skips:
+        lines.append(f"{len(skips)} übersprungen:")
+        lines += [f'<span class="qa-skip">{escape(name)}: {escape(reason)}</span>' for name, reason in skips]
+    return '<div class="qa-note qa-report">' + "<br>".join(lines) + "</div>"
+
+
+def _upload_problem(path: Path, max_mb: int) -> str:
+    """Why an uploaded file is refused, or "" when it may be read."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return (f"file type {path.suffix or '(none)'} is not taken; articles are "
+                + ", ".join(SUPPORTED_SUFFIXES) + " files")
+    if path.name.startswith(".") or path.name != path.name.strip() or any(c in path.name for c in "/\\\0"):
+        return "the file name must be a plain name that does not start with a dot; rename the file"
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        return f"the file has {size:,} bytes; the page takes files up to {max_mb} MB (QA_MAX_UPLOAD_MB)"
+    return ""
+
+
+def _source_cell(article: ArticleInfo) -> str:
+    """Who published it: the source's name, else the address's host."""
+    return article.source or urllib.parse.urlsplit(article.url).hostname or "–"
+
+
+def _waiting(text: str) -> str:
+    return f'<div class="qa-note qa-draft">{escape(text)}</div>'
+
+
+def _sources_of(rendered: str) -> str:
+    """The passages part of a rendered answer: shown under the model's words while they stream."""
+    at = rendered.find('<div class="qa-sources">')
+    return rendered[at:] if at >= 0 else ""
 
 
 def build(app: ChatApp | None = None):
-    """The Gradio Blocks of the chat page."""
+    """The Gradio Blocks of the page: the chat, and the articles of the index."""
     import gradio as gr
 
     app = app or ChatApp()
     with gr.Blocks(title="Fragen an deutsche Nachrichtenartikel", analytics_enabled=False) as demo:
         gr.Markdown("## Fragen an deutsche Nachrichtenartikel\nJede Antwort nennt die Stellen der Artikel, "
                     "auf denen sie beruht; steht etwas nicht in den Artikeln, sagt sie das.")
-        # Messages are HTML we escaped ourselves; rendered as Markdown too, "![x](http://…)" typed into the
-        # chat or standing in an article would make every reader's browser fetch that address.
-        chatbot = gr.Chatbot(label="Gespräch", height=520, elem_id="qa-chat", sanitize_html=True,
-                             render_markdown=False, latex_delimiters=[],
-                             placeholder="Stellen Sie eine Frage zu den Artikeln, zum Beispiel eine der "
-                                         "Beispielfragen unten.")
-        pairs = gr.State([])
-        with gr.Row():
-            box = gr.Textbox(placeholder="Ihre Frage …", show_label=False, scale=6, elem_id="qa-question",
-                             max_lines=4, autofocus=True)
-            send = gr.Button("Fragen", variant="primary", scale=1, elem_id="qa-send")
-        with gr.Row():
-            mode = gr.Radio(list(MODES), value=_label(app.settings.mode), label="Antwort", elem_id="qa-mode",
-                            scale=3)
-            restart = gr.Button("Neues Gespräch", scale=1, elem_id="qa-restart")
-        gr.Examples(EXAMPLES, inputs=box, label="Beispielfragen")
-        # API callers send their history as plain JSON, not through the chat: Gradio checks a chat's shape
-        # itself and answers a wrong one only with "upstream app has raised an exception" (and a traceback
-        # in the log), before respond could say what is wrong.
-        history = gr.JSON(visible=False)
-        api = gr.Button(visible=False)
-        inputs, outputs = [box, chatbot, pairs, mode], [box, chatbot, pairs]
-        # One request at a time: two answers at once would share the two cores and both be slow. Waiting
-        # users see their place in the queue on the chat.
-        for event in (box.submit, send.click):
-            event(app.respond, inputs, outputs, api_visibility="private", concurrency_limit=1,
-                  concurrency_id="answer", show_progress="full")
-        api.click(app.respond, [box, history, pairs, mode], outputs, api_name="chat", concurrency_limit=1,
-                  concurrency_id="answer")
-        mode.change(app.choose, mode, None, api_visibility="private", queue=False)
-        restart.click(lambda: ("", [], []), None, outputs, api_visibility="private")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                _chat_tab(gr, app)
+            with gr.Tab("Artikel", id="articles", elem_id="qa-articles-tab") as tab:
+                refresh = _articles_tab(gr, app)
+        tab.select(*refresh, api_visibility="private")
     return demo
+
+
+def _chat_tab(gr, app: ChatApp) -> None:
+    # Messages are HTML we escaped ourselves; rendered as Markdown too, "![x](http://…)" typed into the
+    # chat or standing in an article would make every reader's browser fetch that address.
+    chatbot = gr.Chatbot(label="Gespräch", height=520, elem_id="qa-chat", sanitize_html=True,
+                         render_markdown=False, latex_delimiters=[],
+                         placeholder="Stellen Sie eine Frage zu den Artikeln, zum Beispiel eine der "
+                                     "Beispielfragen unten.")
+    session = gr.State(Session(Conversation(settings=app.settings)))
+    with gr.Row():
+        box = gr.Textbox(placeholder="Ihre Frage …", show_label=False, scale=6, elem_id="qa-question",
+                         max_lines=4, autofocus=True)
+        send = gr.Button("Fragen", variant="primary", scale=1, elem_id="qa-send")
+    with gr.Row():
+        mode = gr.Radio(list(MODES), value=_label(app.settings.mode), label="Antwort", elem_id="qa-mode", scale=3)
+        restart = gr.Button("Neues Gespräch", scale=1, elem_id="qa-restart")
+    gr.Examples(EXAMPLES, inputs=box, label="Beispielfragen")
+    # API callers send their history as plain JSON, not through the chat: Gradio checks a chat's shape
+    # itself and answers a wrong one only with "upstream app has raised an exception" (and a traceback
+    # in the log), before respond could say what is wrong.
+    history = gr.JSON(visible=False)
+    api = gr.Button(visible=False)
+    outputs = [box, chatbot, session]
+    # One request at a time: two answers at once would share the two cores and both be slow. Waiting
+    # users see their place in the queue on the chat.
+    for event in (box.submit, send.click):
+        event(app.respond, [box, chatbot, session, mode], outputs, api_visibility="private", concurrency_limit=1,
+              concurrency_id="answer", show_progress="full")
+    api.click(app.respond, [box, history, session, mode], outputs, api_name="chat", concurrency_limit=1,
+              concurrency_id="answer")
+    mode.change(app.choose, mode, None, api_visibility="private", queue=False)
+    restart.click(lambda: ("", [], Session(Conversation(settings=app.settings))), None, outputs,
+                  api_visibility="private")
+
+
+def _articles_tab(gr, app: ChatApp):
+    """The index's articles: a filtered list, uploads synced with a progress bar, and removal.
+
+    Returns the (function, inputs, outputs) that fill the list, for when the tab is opened."""
+    with gr.Row():
+        count = gr.Markdown(elem_id="qa-article-count")
+        words = gr.Textbox(placeholder="Filter: Titel, Datum, Datei, Quelle …", show_label=False, scale=2,
+                           elem_id="qa-article-filter")
+    table = gr.Dataframe(headers=["Titel", "Datum", "Quelle", "Datei", "Abschnitte", "ID"], interactive=False,
+                         wrap=True, elem_id="qa-article-list", max_height=420,
+                         column_widths=["38%", "10%", "14%", "16%", "8%", "14%"])
+    with gr.Row():
+        with gr.Column(scale=3):
+            files = gr.File(label="Artikel hinzufügen (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
+                            file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), type="filepath",
+                            elem_id="qa-upload")
+            add = gr.Button("Zum Index hinzufügen", variant="primary", elem_id="qa-add")
+        with gr.Column(scale=2):
+            chosen = gr.Dropdown(label="Artikel entfernen", multiselect=True, choices=[], elem_id="qa-remove-choice")
+            drop = gr.Button("Aus dem Index entfernen", variant="stop", elem_id="qa-remove")
+    report = gr.HTML(elem_id="qa-report")
+
+    def listed(text: str = ""):
+        shown, rows, choices = app.list_articles(text or "")
+        return shown, rows, gr.Dropdown(choices=choices, value=[])
+
+    def added(given, text, progress=gr.Progress()):
+        def step(done: int, total: int) -> None:
+            progress((done, total), desc="Artikel werden indexiert", unit="Abschnitte")
+
+        return (app.add_files(given, step), None, *listed(text))
+
+    def removed(ids, text):
+        return (app.remove_articles(ids), *listed(text))
+
+    shown = [count, table, chosen]
+    words.change(listed, words, shown, api_visibility="private", queue=False)
+    # Syncing shares the cores with answering: one job at a time, in the same queue.
+    add.click(added, [files, words], [report, files, *shown], api_visibility="private", concurrency_limit=1,
+              concurrency_id="answer")
+    drop.click(removed, [chosen, words], [report, *shown], api_visibility="private", concurrency_limit=1,
+               concurrency_id="answer")
+    return listed, [words], shown
 
 
 def _label(mode: str) -> str:
@@ -302,15 +554,19 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         log.warning("serving on %s without a login: anyone who reaches this address can use the app; "
                     "set QA_APP_AUTH=user:password", host)
+    # Gradio keeps each upload in its own temporary folder first: beside the uploads, not in /tmp.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.uploads / ".incoming"))
     app = ChatApp(settings)
     demo = build(app)
     demo.queue(max_size=64)
     # The index and the embedding model load while the page comes up, so the first fast answer does not
     # wait for them; the language model only when its mode is the default (else when it is chosen).
     app.warm_up(llm=settings.mode == "llm")
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Chat: http://{shown}:{port}/  (Artikel hinzufügen: Reiter „Artikel“; beenden mit Strg+C)", flush=True)
     # An explicit port: left to itself, Gradio would move to the next free one without a word.
     return demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=prevent_thread_lock,
-                       show_error=False, css=CSS, max_file_size=MAX_UPLOAD)
+                       show_error=False, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True)
 
 
 def _port(host: str) -> int:
