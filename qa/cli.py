@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         say(_error_line(exc), err=True)
         return 2
+    except BrokenPipeError:  # `qa articles | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         say(_error_line(exc), err=True)
         if os.environ.get("QA_DEBUG"):

@@ -562,11 +562,14 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
     # The index and the embedding model load while the page comes up, so the first fast answer does not
     # wait for them; the language model only when its mode is the default (else when it is chosen).
     app.warm_up(llm=settings.mode == "llm")
-    shown = f"[{host}]" if ":" in host else host
-    print(f"Chat: http://{shown}:{port}/  (Artikel hinzufügen: Reiter „Artikel“; beenden mit Strg+C)", flush=True)
     # An explicit port: left to itself, Gradio would move to the next free one without a word.
-    return demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=prevent_thread_lock,
-                       show_error=False, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True)
+    launched = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True,
+                           show_error=False, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Chat: http://{shown}:{port}/  (eigene Artikel: Reiter „Artikel“; beenden mit Strg+C)", flush=True)
+    if not prevent_thread_lock:
+        demo.block_thread()
+    return launched
 
 
 def _port(host: str) -> int:

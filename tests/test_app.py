@@ -204,6 +204,26 @@ def test_choosing_the_generated_mode_loads_its_model_in_the_background_once(app,
         del _pipelines[settings]
 
 
+def test_the_fast_answer_shows_at_once_and_the_models_words_replace_it_as_they_stream(app, embedder):
+    from qa.pipeline import Pipeline, _pipelines
+    from tests.fakes import ScriptedLLM
+    from tests.test_llm_answer import pick
+
+    settings = app.settings.with_(llm_url="http://127.0.0.1:9/v1", llm_model="scripted")
+    _pipelines[settings] = Pipeline(settings, embedder, llm=ScriptedLLM(pick("21:30", "um 21:30 Uhr MEZ")))
+    try:
+        steps = [chat[-1]["content"] for _, chat, _ in ChatApp(settings).respond(
+            "Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?", [], None, GENERATED)]
+    finally:
+        del _pipelines[settings]
+    assert "Suche in den Artikeln" in steps[0]  # never an empty bubble
+    # Before the model has written a word: the fast answer, cited, and a note that the model is at work.
+    assert "qa-source" in steps[1] and "21:30" in steps[1] and "Sprachmodell formuliert" in steps[1]
+    streaming = steps[2:-1]
+    assert streaming and all("▌" in step and "qa-source" in step for step in streaming)  # its passages stay
+    assert steps[-1].startswith('<div class="qa-answer">um 21:30 Uhr MEZ – „') and "▌" not in steps[-1]
+
+
 # --- the running app --------------------------------------------------------------------------------
 
 def _free_port() -> int:

@@ -117,3 +117,26 @@ def test_a_chat_carries_on_after_bad_lines(seeded_env):
     assert chat.returncode == 0, chat.stderr
     assert "Peskow" in chat.stdout and "Für den 12. Januar ist eine Sitzung des NATO-Russland-Rates" in chat.stdout
     assert chat.stderr.count(NO_WORDS) == 3 and "Traceback" not in chat.stderr
+
+
+def test_files_added_listed_and_removed_from_the_command_line(tmp_path, capsys):
+    data = Path(__file__).resolve().parent / "data"
+    assert main(["ingest", str(SEEDS)]) == 0
+    assert main(["ingest", "--add", str(data / "wuerzburg-bruecke.html"), str(data / "export.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert "3 added, 0 updated, 0 removed, 0 unchanged" in out  # the seeds stay, and are not counted
+    assert f"skipped {data / 'export.jsonl'}: line 4: the record has no text; give it a 'text' field" in err
+
+    assert main(["articles", "Dom"]) == 0
+    out, err = capsys.readouterr()
+    [line] = out.splitlines()
+    article_id = line.split("\t")[0]
+    assert article_id.startswith("export.jsonl:") and "Kölner Dom bekommt neue Glocke (2024-01-07, Rhein-Echo" in line
+    assert line.endswith("\thttps://www.rhein-echo.example/koeln/dom-glocke") and err == "1 article(s)\n"
+    assert main(["remove", article_id, "gibt-es-nicht.txt"]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"removed {article_id}\n" and "not in the index: gibt-es-nicht.txt" in err
+    assert main(["articles"]) == 0
+    assert capsys.readouterr().err == "7 article(s)\n"
+    assert main(["ingest", "--add"]) == 2
+    assert "--add needs the files or folders to add" in capsys.readouterr().err

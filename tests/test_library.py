@@ -105,3 +105,35 @@ def test_a_removed_article_leaves_the_index_and_its_uploaded_file_goes(library):
     assert not (library.settings.uploads / BRIDGE).exists()
     assert (SEEDS / "000_8cb14d011a9db3eb.txt").is_file()  # an article's own file elsewhere is never touched
     assert "Kein Artikel gewählt" in library.remove_articles([])
+
+
+def test_a_bad_file_or_record_costs_only_itself_and_an_unreadable_file_keeps_its_articles(
+        store, embedder, settings, tmp_path):
+    folder = tmp_path / "archiv"
+    folder.mkdir()
+    shutil.copy(DATA / BRIDGE, folder / BRIDGE)
+    shutil.copy(SEEDS / "004_9f2cb45af6900b9b.txt", folder)
+    (folder / "ohne-datum.html").write_text("<html><body><article><p>Ein Artikel über die Straßenbahn in "
+                                            "Göttingen, der ganze 120.000 Fahrgäste zählt, ohne Datum.</p>"
+                                            "</article></body></html>", encoding="utf-8")
+    (folder / "notiz.md").write_text("---\ntitle: Stadtfest in Lübeck\ndate: 2024-06-01\n---\n\n"
+                                     "Das **Stadtfest** beginnt um 21:30 Uhr auf dem Markt.\n", encoding="utf-8")
+    (folder / "export.csv").write_text(
+        "title;date;text;url\n"
+        "Fähre fällt aus;2024-05-02;„Die Fähre fährt heute nicht“, sagte die Reederei.;https://example.org/f\n"
+        "Ohne Datum;;Ein Text ohne Datum.;https://example.org/x\n"
+        "Straßenbau in Köln;03.05.2024;Die Straße bleibt bis Juni gesperrt.;https://example.org/k\n",
+        encoding="utf-8")
+    report = ingest_paths([folder], store, embedder, settings, progress=False)
+    assert report.added == 5
+    assert sorted(str(p).removeprefix(f"{folder}/") for p in report.skipped) == [
+        "export.csv: row 3: the record has no date; give it a 'date' field (YYYY-MM-DD)",
+        "ohne-datum.html: no publication date found in the page; add <meta property=\"article:published_time\" "
+        "content=\"YYYY-MM-DD\"> to the page's <head>, or save the article as .txt with a 'date YYYY-MM' line"]
+    assert {a.file for a in store.articles()} == {BRIDGE, "004_9f2cb45af6900b9b.txt", "notiz.md", "export.csv"}
+
+    # The export becomes unreadable (saved as UTF-16 by a spreadsheet): its two articles stay in the index.
+    (folder / "export.csv").write_bytes((folder / "export.csv").read_text(encoding="utf-8").encode("utf-16"))
+    report = ingest_paths([folder], store, embedder, settings, progress=False)
+    assert report.removed == 0 and len([a for a in store.articles() if a.file == "export.csv"]) == 2
+    assert any("export.csv" in str(p) and "UTF-8" in p.reason for p in report.skipped)
