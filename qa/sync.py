@@ -171,7 +171,8 @@ def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embed
         raise ArticleError("no paths given; name the files or folders of articles to index")
     articles, problems = read_articles(paths)
     if not articles and not problems:
-        raise ArticleError(f"no articles (.txt, .md, .html, .jsonl or .csv files) found in {', '.join(map(str, paths))}; the index was left as it was")
+        raise ArticleError(f"no articles (.txt, .md, .html, .jsonl or .csv files) found in "
+                           f"{', '.join(map(str, paths))}; the index was left as it was")
     for problem in problems:
         log.warning("skipped %s", problem)
     files = sorted({a.path.name for a in articles} | {p.path.name for p in problems})

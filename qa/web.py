@@ -450,7 +450,9 @@ def build(app: ChatApp | None = None):
     import gradio as gr
 
     app = app or ChatApp()
-    with gr.Blocks(title="Fragen an deutsche Nachrichtenartikel", analytics_enabled=False) as demo:
+    # Gradio's own copies of uploads (in the upload folder's .incoming/) are deleted after an hour.
+    with gr.Blocks(title="Fragen an deutsche Nachrichtenartikel", analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## Fragen an deutsche Nachrichtenartikel\nJede Antwort nennt die Stellen der Artikel, "
                     "auf denen sie beruht; steht etwas nicht in den Artikeln, sagt sie das.")
         with gr.Tabs():

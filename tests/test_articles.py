@@ -180,3 +180,12 @@ def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_is_read(tmp_path):
     assert [a.id for a in articles] == ["gut.txt"]
     assert [p.reason for p in problems] == ["the file name is not UTF-8 text; rename the file (its name is the "
                                             "article's id)"]
+
+
+def test_hidden_files_and_folders_in_a_folder_are_left_out(tmp_path):
+    article = " date 2024-05 Straßenfest in Lübeck\n\nDas Fest beginnt um 21:30 Uhr.\n"
+    for name in ["fest.txt", ".entwurf.txt", ".incoming/3f2a/fest.txt", ".git/notiz.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(article, encoding="utf-8")
+    assert find_article_files([tmp_path]) == [tmp_path / "fest.txt"]
+    assert find_article_files([tmp_path / ".entwurf.txt"]) == [tmp_path / ".entwurf.txt"]  # named: taken

@@ -1,16 +1,14 @@
 """The article formats beyond .txt: Markdown, saved web pages, JSON Lines and CSV, read through read_articles."""
 
 import hashlib
-import importlib
 import json
 import socket
 from pathlib import Path
 
 import pytest
 
+import qa.formats
 from qa.articles import SUPPORTED_SUFFIXES, belongs_to, find_article_files, read_articles
-
-articles_module = importlib.import_module("qa.articles")  # the package's own `qa.articles` is a function
 
 
 @pytest.fixture(autouse=True)
@@ -391,7 +389,7 @@ def test_a_csv_file_that_cannot_be_read_is_one_problem(tmp_path, data, reason):
 
 
 def test_a_records_file_over_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(articles_module, "MAX_RECORDS_BYTES", 100)
+    monkeypatch.setattr(qa.formats, "MAX_RECORDS_BYTES", 100)
     articles, problems = read_articles([_write(tmp_path, "gross.jsonl", _jsonl(*RECORDS))])
     size = (tmp_path / "gross.jsonl").stat().st_size
     assert articles == [] and _reasons(problems) == [f"the file has {size:,} bytes; files of records over 100 "
