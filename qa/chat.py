@@ -14,7 +14,7 @@ import re
 from typing import Sequence
 
 from qa.errors import QuestionError
-from qa.wordlists import QUESTION_WORDS, REFERENCE_WORDS, STOPWORDS
+from qa.wordlists import FOLLOW_UP_STARTS, QUESTION_WORDS, REFERENCE_WORDS, STOPWORDS
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
 from qa.questions import clean_text
@@ -56,6 +56,18 @@ def condense_prefix() -> list[Message]:
             Message("assistant", load_prompt("condense_example_assistant"))]
 
 
+
+
+def follows_up(question: str) -> bool:
+    """Whether ``question`` points back into the conversation: a word such as „dafür“, „er“ or „it“, or a start
+    such as „Und …“. One that does not stands on its own: „Was sagte Peskow über die Beziehungen?“ asked after
+    a question about Geneva is a new question, and the earlier topic attached would pull it back to Geneva.
+
+    >>> follows_up("Und wer hatte die Initiative dafür?"), follows_up("Wer ist der Sprecher des Kremls?")
+    (True, False)
+    """
+    words = re.findall(r"\w+", question.lower())
+    return bool(words) and (words[0] in FOLLOW_UP_STARTS or bool(set(words) & REFERENCE_WORDS))
 
 
 def attach_context(question: str, history: list[tuple[str, str]]) -> str:

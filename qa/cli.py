@@ -65,7 +65,8 @@ def _articles(args: argparse.Namespace) -> int:
     shown = [a for a in list_articles() if a.matches(args.filter)]
     for a in shown:
         origin = ", ".join(filter(None, [a.date, a.source, a.file]))
-        say(f"{a.id}\t{a.title} ({origin}; {a.chunks} chunks)" + (f"\t{a.url}" if a.url else ""))
+        chunks = f"{a.chunks} chunk" + ("s" if a.chunks != 1 else "")
+        say(f"{a.id}\t{a.title} ({origin}; {chunks})" + (f"\t{a.url}" if a.url else ""))
     say(f"{len(shown)} article(s)", err=True)
     return 0
 

@@ -286,9 +286,12 @@ def _utf8_lines(file: io.BufferedReader) -> Iterator[str]:
 
 
 def _csv_fields(header: list[str], values: list[str], separator: str) -> dict:
-    if len(values) != len(header):
+    if len(values) > len(header):
         raise ArticleError(f"{len(values)} fields where the header has {len(header)}; put quotes around a "
                            f"field that holds a '{separator}'")
+    if len(values) < len(header):
+        raise ArticleError(f"{len(values)} fields where the header has {len(header)}; give every row one field "
+                           f"per column, an empty one as nothing between two '{separator}'")
     return dict(zip(header, values))
 
 

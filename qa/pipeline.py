@@ -179,12 +179,16 @@ class Pipeline:
                    ) -> tuple[str, np.ndarray, list[Passage]]:
         """The follow-up ``question`` made standalone, with its query vector and passages.
 
-        Cheap forms first: the question with the earlier question's topic attached, then, when it points
-        back at nothing ("Und wer unterstützt die Separatisten?"), the question as asked. The language model
-        rewrites it only when neither finds a sentence to answer from, since its rewrite costs a second or
-        two on 2 cores before the answer can start. A follow-up that none of these resolves gets no passages.
+        A question that does not point back (``follows_up``) is asked as it is. Otherwise cheap forms first:
+        the question with the earlier question's topic attached, then, when it has no word that points
+        back („Und wer unterstützt die Separatisten?“), the question as asked. The language model rewrites
+        it only when neither finds a sentence to answer from, since its rewrite costs a second or two on 2
+        cores before the answer can start. A follow-up that none of these resolves gets no passages.
         """
-        from qa.chat import REFERENCE_WORDS, attach_context, condense
+        from qa.chat import REFERENCE_WORDS, attach_context, condense, follows_up
+
+        if not follows_up(question):
+            return (question, *self.retrieve(question))
 
         def within_limit(text: str) -> str:  # a long question's rewrite may not grow past the limit
             text = " ".join(text.split())

@@ -47,7 +47,8 @@ class ArticleVectors:
 
 @dataclass(frozen=True)
 class ArticleInfo:
-    """What the index holds of one article, as the article list shows it; ``text`` only from ``article``."""
+    """What the index holds of one article, as the article list shows it; ``text`` is None there, and the
+    whole text in what ``ChunkStore.article`` returns."""
 
     id: str
     title: str
@@ -56,7 +57,7 @@ class ArticleInfo:
     chunks: int
     url: str = ""
     source: str = ""
-    text: str = ""
+    text: str | None = None
 
     def matches(self, words: str) -> bool:
         """Every word of ``words`` stands in the id, title, date, file, source or address (any case)."""

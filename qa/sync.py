@@ -49,7 +49,7 @@ class IngestReport:
     def summary(self) -> str:
         line = (f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
                 f"{self.chunks} chunks in the index")
-        return line + (f"; {len(self.skipped)} file(s) skipped" if self.skipped else "")
+        return line + (f"; {len(self.skipped)} skipped (files or records, listed above)" if self.skipped else "")
 
 
 def fingerprint(article: Article, settings: Settings) -> str:

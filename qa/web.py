@@ -61,7 +61,7 @@ CSS = """
 .qa-source p { margin: .2em 0 0 0; }
 .qa-source mark { background: #fde68a; color: inherit; padding: 0 .1em; }
 .qa-note { font-size: .85em; margin-top: .5em; padding: .3em .5em; border-left: 3px solid #f59e0b; }
-.qa-note.qa-abstained { border-left-color: #6b7280; }
+.qa-answer.qa-abstained { color: #6b7280; font-style: italic; }
 .qa-article { margin: .3em 0 0 0; font-size: .92em; }
 .qa-article summary { cursor: pointer; color: var(--link-text-color, #2563eb); }
 .qa-article-head { font-size: .85em; opacity: .8; margin: .3em 0; }
@@ -86,13 +86,12 @@ def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInf
         return f'<a href="#qa-src-{turn}-{n}">[{n}]</a>' if n in numbers else match.group(0)
 
     linked = re.sub(r"\[(\d+)\]", link, escape(answer.text))
-    parts = [f'<div class="qa-answer">{linked}</div>']
-    if answer.abstained:
-        parts.append('<div class="qa-note qa-abstained">Die Artikel beantworten diese Frage nicht.</div>')
-    elif answer.fallback_reason and answer.answerer == "extractive":
+    declined = " qa-abstained" if answer.abstained else ""  # greyed: the answer itself says so
+    parts = [f'<div class="qa-answer{declined}">{linked}</div>']
+    if answer.fallback_reason and answer.answerer == "extractive" and not answer.abstained:
         parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells hielt '
                      f'der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
-    elif answer.fallback_reason:
+    elif answer.fallback_reason and not answer.abstained:
         parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
                      f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
     if answer.citations:
@@ -253,7 +252,9 @@ class ChatApp:
             return render_error(str(exc)), [], []
         shown = [a for a in held if a.matches(words or "")]
         count = f"{len(held)} Artikel im Index" + (f", {len(shown)} passen zum Filter" if words.strip() else "")
-        rows = [[a.title, a.date, _source_cell(a), a.file, a.chunks, a.id] for a in shown]
+        if words.strip() and not shown:
+            count += " (gesucht wird in Titel, Datum, Quelle, Datei und Adresse, nicht im Text)"
+        rows = [[a.title, a.date, _source_cell(a), a.file, a.chunks] for a in shown]
         return count, rows, [(f"{a.title} ({a.date}) · {a.id}", a.id) for a in shown]
 
     def add_files(self, files: list | None, progress: Callable[[int, int], None] | None = None) -> str:
@@ -303,6 +304,7 @@ class ChatApp:
         if not article_ids:
             return render_error("Kein Artikel gewählt.")
         try:
+            titles = {a.id: a.title for a in self._held()}
             gone = remove(article_ids, settings=self.settings)
         except QAError as exc:
             return render_error(str(exc))
@@ -310,7 +312,7 @@ class ChatApp:
             uploaded = self.settings.uploads / article_id
             if "/" not in article_id and uploaded.is_file():
                 uploaded.unlink()
-        names = ", ".join(escape(a) for a in gone) or "keiner"
+        names = "; ".join(f"{escape(titles.get(a, a))} ({escape(a)})" for a in gone) or "keiner"
         return f'<div class="qa-note">Entfernt: {names}.</div>'
 
     def warm_up(self, *, llm: bool) -> None:
@@ -395,7 +397,7 @@ def conversation_from(chat: list[dict], settings: Settings | None = None) -> Con
             question = html.unescape(text)
         elif question is not None:
             if "qa-error" not in text:  # an error line is no answer to follow up on
-                said = re.search(r'<div class="qa-answer">(.*?)</div>', text, re.S)
+                said = re.search(r'<div class="qa-answer[^"]*">(.*?)</div>', text, re.S)
                 said = html.unescape(re.sub(r"<[^>]+>", "", said.group(1))) if said else text
                 talk.record(question, Answer(said, question=question))
             question = None
@@ -420,13 +422,14 @@ def render_report(report: IngestReport | None, refused: list[tuple[str, str]]) -
 def _upload_problem(path: Path, max_mb: int) -> str:
     """Why an uploaded file is refused, or "" when it may be read."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return (f"file type {path.suffix or '(none)'} is not taken; articles are "
-                + ", ".join(SUPPORTED_SUFFIXES) + " files")
+        return (f"Dateityp {path.suffix or '(keiner)'} wird nicht gelesen; Artikel sind "
+                + ", ".join(SUPPORTED_SUFFIXES) + "-Dateien")
     if path.name.startswith(".") or path.name != path.name.strip() or any(c in path.name for c in "/\\\0"):
-        return "the file name must be a plain name that does not start with a dot; rename the file"
+        return "der Dateiname muss ein einfacher Name sein, der nicht mit einem Punkt beginnt; bitte umbenennen"
     size = path.stat().st_size
     if size > max_mb * 1024 * 1024:
-        return f"the file has {size:,} bytes; the page takes files up to {max_mb} MB (QA_MAX_UPLOAD_MB)"
+        return (f"die Datei hat {size:,} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
+                .replace(",", "."))
     return ""
 
 
@@ -506,17 +509,18 @@ def _articles_tab(gr, app: ChatApp):
         count = gr.Markdown(elem_id="qa-article-count")
         words = gr.Textbox(placeholder="Filter: Titel, Datum, Datei, Quelle …", show_label=False, scale=2,
                            elem_id="qa-article-filter")
-    table = gr.Dataframe(headers=["Titel", "Datum", "Quelle", "Datei", "Abschnitte", "ID"], interactive=False,
+    table = gr.Dataframe(headers=["Titel", "Datum", "Quelle", "Datei", "Teile"], interactive=False,
                          wrap=True, elem_id="qa-article-list", max_height=420,
-                         column_widths=["38%", "10%", "14%", "16%", "8%", "14%"])
+                         column_widths=["46%", "11%", "17%", "19%", "7%"])
     with gr.Row():
         with gr.Column(scale=3):
+            # No file_types: Gradio would refuse another type with an English toast; the report says why.
             files = gr.File(label="Artikel hinzufügen (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
-                            file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), type="filepath",
-                            elem_id="qa-upload")
+                            file_count="multiple", type="filepath", elem_id="qa-upload")
             add = gr.Button("Zum Index hinzufügen", variant="primary", elem_id="qa-add")
         with gr.Column(scale=2):
-            chosen = gr.Dropdown(label="Artikel entfernen", multiselect=True, choices=[], elem_id="qa-remove-choice")
+            chosen = gr.Dropdown(label="Artikel entfernen", multiselect=True, choices=[], elem_id="qa-remove-choice",
+                                 info="Einen oder mehrere Artikel wählen; ihre Dateien bleiben erhalten.")
             drop = gr.Button("Aus dem Index entfernen", variant="stop", elem_id="qa-remove")
     report = gr.HTML(elem_id="qa-report")
 
@@ -537,9 +541,9 @@ def _articles_tab(gr, app: ChatApp):
     words.change(listed, words, shown, api_visibility="private", queue=False)
     # Syncing shares the cores with answering: one job at a time, in the same queue.
     add.click(added, [files, words], [report, files, *shown], api_visibility="private", concurrency_limit=1,
-              concurrency_id="answer")
+              concurrency_id="answer", show_progress_on=report)
     drop.click(removed, [chosen, words], [report, *shown], api_visibility="private", concurrency_limit=1,
-               concurrency_id="answer")
+               concurrency_id="answer", show_progress_on=report)
     return listed, [words], shown
 
 
@@ -568,7 +572,7 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
     launched = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True,
                            show_error=False, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True)
     shown = f"[{host}]" if ":" in host else host
-    print(f"Chat: http://{shown}:{port}/  (eigene Artikel: Reiter „Artikel“; beenden mit Strg+C)", flush=True)
+    print(f"Chat: http://{shown}:{port}/  (add your own articles in its tab „Artikel“; Ctrl+C stops it)", flush=True)
     if not prevent_thread_lock:
         demo.block_thread()
     return launched

@@ -93,5 +93,7 @@ REFERENCE_WORDS = set("""
     dafür dazu dort dabei damit davon darüber daran darauf dagegen daraus darin dahin danach dann vorher
     ihn ihm ihr ihre ihren ihrem ihrer sein seine seinen seinem seiner diese dieser dieses diesem diesen
     dies jene jener jenes derselbe dieselbe he she it they them his her its their this that these those
-    there then
+    there then er sie ihnen him
 """.split())
+# First words that continue the conversation: „Und was ist zwei Tage später geplant?“
+FOLLOW_UP_STARTS = {"und", "auch", "aber", "also", "and", "but", "so"}

@@ -62,8 +62,8 @@ def test_html_in_an_answer_or_an_article_is_escaped():
 
 
 def test_declined_and_fallback_answers_are_marked():
-    assert "beantworten diese Frage nicht" in render_answer(Answer("Dazu steht nichts in den Artikeln.",
-                                                                   abstained=True), 1)
+    declined = render_answer(Answer("Dazu steht nichts in den Artikeln.", abstained=True), 1)
+    assert declined == '<div class="qa-answer qa-abstained">Dazu steht nichts in den Artikeln.</div>'  # said once
     html = render_answer(Answer("Satz [1].", [_citation()], answerer="extractive",
                                 fallback_reason="the number 22:45 is not in the cited text"), 1)
     assert "Extraktive Antwort" in html and "22:45" in html

@@ -84,3 +84,24 @@ def test_a_failed_question_records_no_turn(shared):
     assert len(talk) == 0
     assert talk.ask("Wer ist der Sprecher des Kremls?").citations
     assert len(talk) == 1
+
+
+def test_a_question_that_stands_on_its_own_is_asked_as_it_is_after_another_topic(shared):
+    from qa.api import ask
+
+    peskow = "Was hat Peskow über die Beziehungen der beiden Länder gesagt?"
+    world_cup = "Wer hat die Fußball-Weltmeisterschaft 2022 gewonnen?"
+    talk = Conversation(settings=shared)
+    talk.ask(TURNS[2])  # Geneva
+    after = talk.ask(peskow)
+    assert after.question == peskow and "beklagenswert" in after.text
+    assert after.text == ask(peskow, settings=shared).text  # as if asked first
+    talk.ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?")
+    assert talk.ask(world_cup).abstained  # not the soldiers' "Anfang 2022"
+    assert talk.history()[-1][0] == world_cup  # and nothing piles up for the next question
+
+
+def test_a_follow_up_that_points_back_is_still_made_standalone(shared):
+    talk = Conversation(settings=shared)
+    talk.ask(TURNS[0])
+    assert talk.ask("Und wer hatte die Initiative dafür?").question != "Und wer hatte die Initiative dafür?"

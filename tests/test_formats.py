@@ -425,3 +425,11 @@ def test_supported_suffixes_and_belongs_to():
     assert not belongs_to("archiv.jsonl:0123456789", "archiv.json")
     assert not belongs_to("archiv.jsonl.txt", "archiv.jsonl")
     assert not belongs_to("archiv.jsonl:notes.txt", "archiv.jsonl")  # a file may have a colon in its name
+
+
+def test_a_csv_row_with_too_few_fields_is_told_to_give_one_per_column(tmp_path):
+    data = "title;date;text;url\nFähre fällt aus;2024-05-02\nStraßenbau;2024-05-03;Die Straße bleibt gesperrt.;\n"
+    articles, problems = read_articles([_write(tmp_path, "export.csv", data)])
+    assert [a.title for a in articles] == ["Straßenbau"]
+    assert _reasons(problems) == ["row 2: 2 fields where the header has 4; give every row one field per column, "
+                                  "an empty one as nothing between two ';'"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import read_articles
+from qa.articles import read_article, read_articles
 from qa.pipeline import Pipeline, _pipelines
 from qa.sync import ingest_paths
 from qa.web import ChatApp
@@ -80,9 +80,9 @@ def test_uploads_are_checked_kept_in_the_upload_folder_and_reported(library, tmp
     report = library.add_files([str(p) for p in sorted(given.iterdir())], lambda done, total: steps.append(total))
 
     assert "3 hinzugefügt, 0 aktualisiert, 0 unverändert" in report
-    assert "bild.png: file type .png is not taken" in report
+    assert "bild.png: Dateityp .png wird nicht gelesen" in report
     size = (given / "riesig.txt").stat().st_size
-    assert f"riesig.txt: the file has {size:,} bytes; the page takes files up to 1 MB" in report
+    assert f"riesig.txt: die Datei hat {size:,} Bytes; die Seite nimmt Dateien bis 1 MB".replace(",", ".") in report
     assert "leer.txt: the file is empty" in report and "export.jsonl: line 3" in report
     assert steps and steps[-1] > 0  # the progress display was told how much there is to do
     uploads = library.settings.uploads
@@ -93,14 +93,18 @@ def test_uploads_are_checked_kept_in_the_upload_folder_and_reported(library, tmp
 
     count, rows, choices = library.list_articles("Glocke")
     assert count == "8 Artikel im Index, 1 passen zum Filter"
-    assert rows[0][:4] == ["Kölner Dom bekommt neue Glocke", "2024-01-07", "Rhein-Echo", "export.jsonl"]
+    assert rows == [["Kölner Dom bekommt neue Glocke", "2024-01-07", "Rhein-Echo", "export.jsonl", 1]]
+    assert library.list_articles("Genf")[0].endswith("0 passen zum Filter (gesucht wird in Titel, Datum, Quelle, "
+                                                      "Datei und Adresse, nicht im Text)")
 
 
 def test_a_removed_article_leaves_the_index_and_its_uploaded_file_goes(library):
     library.add_files([str(DATA / BRIDGE)])
     assert (library.settings.uploads / BRIDGE).is_file()
     shown = library.remove_articles([BRIDGE, "000_8cb14d011a9db3eb.txt"])
-    assert shown == (f'<div class="qa-note">Entfernt: {BRIDGE}, 000_8cb14d011a9db3eb.txt.</div>')
+    seed = read_article(SEEDS / "000_8cb14d011a9db3eb.txt")
+    assert shown == ('<div class="qa-note">Entfernt: Neue Fußgängerbrücke über den Main: Stadtrat stimmt zu '
+                     f'({BRIDGE}); {seed.title} (000_8cb14d011a9db3eb.txt).</div>')
     assert library.list_articles()[0] == "4 Artikel im Index"
     assert not (library.settings.uploads / BRIDGE).exists()
     assert (SEEDS / "000_8cb14d011a9db3eb.txt").is_file()  # an article's own file elsewhere is never touched
