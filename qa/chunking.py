@@ -24,6 +24,8 @@ _ABBREVIATIONS = {
     "str", "tel", "u", "usw", "vgl", "vs", "z", "ziff", "zit", "jan", "feb", "febr", "apr", "aug", "sept",
     "okt", "nov", "dez",
 }
+_DATELINE = re.compile(r"[A-ZÄÖÜ][^\W\d_]*(?:[ /-][^\W\d_]+)*\.")
+_PLACE_LINKS = {"am", "an", "der", "im", "in", "ob", "bei", "upon"}  # Frankfurt am Main, Halle an der Saale
 HARD_MAX_CHARS = 1800  # e5 truncates beyond 512 tokens: a longer "sentence" is split at a space
 
 
@@ -63,7 +65,16 @@ def _sentences_between(text: str, start: int, end: int) -> list[tuple[int, int]]
             begin += 1
     if begin < end and text[begin:end].strip():
         spans.append((begin, end))
+    if len(spans) > 1 and _is_dateline(text[spans[0][0]:spans[0][1]].strip()):
+        spans[:2] = [(spans[0][0], spans[1][1])]  # „Regensburg.“ alone would be quoted as an answer
     return [piece for span in spans for piece in _split_oversized(text, *_strip(text, *span))]
+
+
+def _is_dateline(sentence: str) -> bool:
+    """A paragraph's opening place name, „Washington.“ or „Frankfurt am Main.“: no sentence of its own."""
+    words = sentence[:-1].replace("/", " ").split()
+    return (bool(_DATELINE.fullmatch(sentence)) and len(words) <= 3
+            and all(w[0].isupper() or w in _PLACE_LINKS for w in words))
 
 
 def _is_abbreviation_or_ordinal(text: str, begin: int, dot: int) -> bool:

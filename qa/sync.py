@@ -55,7 +55,7 @@ class IngestReport:
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
     recipe = (f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}"
-              "|parser-1|chunker-1|sentences-1")
+              "|parser-1|chunker-1|sentences-2")
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 

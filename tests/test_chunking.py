@@ -85,3 +85,16 @@ def test_short_paragraphs_are_joined_until_the_chunk_has_substance():
     text = "Kritik an Truppenbewegungen\n\nAuf Bidens Einwände entgegnete Putin etwas. " * 1
     chunks = chunk_article(_article(text.strip()))
     assert len(chunks) == 1 and chunks[0].text.startswith("Kritik an Truppenbewegungen\n\nAuf Bidens")
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("Regensburg. Der Stadtrat hat die Stadtbahn beschlossen. Sie kostet 586 Millionen Euro.",
+     ["Regensburg. Der Stadtrat hat die Stadtbahn beschlossen.", "Sie kostet 586 Millionen Euro."]),
+    ("Frankfurt am Main. Die Börse schloss um 17:30 Uhr.", ["Frankfurt am Main. Die Börse schloss um 17:30 Uhr."]),
+    ("Berlin/Moskau. „Wir verhandeln“, sagte er.", ["Berlin/Moskau. „Wir verhandeln“, sagte er."]),
+    ("Der Präsident sprach. Danach ging er.", ["Der Präsident sprach.", "Danach ging er."]),
+    ("Gestern kam er. Heute ging er.", ["Gestern kam er.", "Heute ging er."]),
+], ids=["dateline", "three-words", "two-places", "a-short-sentence", "two-words-and-a-verb"])
+def test_a_paragraphs_opening_place_name_is_no_sentence_of_its_own(text, sentences):
+    # Quoted alone, „Regensburg.“ was a whole answer.
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
