@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -321,13 +322,15 @@ class ChunkStore:
 
     def articles(self) -> list[ArticleInfo]:
         """Every article in the index, newest first (then by title), without its text."""
-        found: dict[str, ArticleInfo] = {}
+        first: dict[str, dict] = {}  # an article's fields, from any one of its chunks
+        chunks: Counter[str] = Counter()
         for page in self._pages(["metadatas"]):
             for meta in page["metadatas"]:
-                info = found.get(meta["article"])
-                found[meta["article"]] = (ArticleInfo(**_info_fields(meta), chunks=1) if info is None
-                                          else ArticleInfo(**{**info.__dict__, "chunks": info.chunks + 1}))
-        return sorted(found.values(), key=lambda a: (_negated(a.date), a.title.casefold(), a.id))
+                first.setdefault(meta["article"], meta)
+                chunks[meta["article"]] += 1
+        found = sorted((ArticleInfo(**_info_fields(meta), chunks=chunks[a]) for a, meta in first.items()),
+                       key=lambda a: (a.title.casefold(), a.id))
+        return sorted(found, key=lambda a: a.date, reverse=True)  # stable: the titles' order stays within a date
 
     def article(self, article_id: str) -> ArticleInfo | None:
         """One article with its whole text, put together from its stored sentences; None when not indexed."""
@@ -377,11 +380,6 @@ def _info_fields(meta: dict) -> dict:
     """An article's fields from one of its chunks' metadata (indexes written before url/source had none)."""
     return dict(id=meta["article"], title=meta["title"], date=meta["date"], file=meta.get("file", meta["article"]),
                 url=meta.get("url", ""), source=meta.get("source", ""))
-
-
-def _negated(date: str) -> str:
-    """A key that sorts ISO dates newest first."""
-    return "".join(chr(0x10FFFF - ord(c)) for c in date)
 
 
 def _join(sentences: list[tuple[int, int, str]]) -> str:

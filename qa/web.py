@@ -23,6 +23,7 @@ not quietly the next one. With QA_APP_AUTH every failed login in a row waits lon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hmac
 import html
@@ -33,7 +34,7 @@ import shutil
 import socket
 import threading
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -88,16 +89,25 @@ def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInf
     linked = re.sub(r"\[(\d+)\]", link, escape(answer.text))
     declined = " qa-abstained" if answer.abstained else ""  # greyed: the answer itself says so
     parts = [f'<div class="qa-answer{declined}">{linked}</div>']
-    if answer.fallback_reason and answer.answerer == "extractive" and not answer.abstained:
-        parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells hielt '
-                     f'der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
-    elif answer.fallback_reason and not answer.abstained:
-        parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
-                     f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
-    if answer.citations:
-        parts.append('<div class="qa-sources">' + "".join(
-            render_citation(c, turn, article(c.article) if article else None) for c in answer.citations) + "</div>")
+    if answer.fallback_reason and not answer.abstained:
+        if answer.answerer == "extractive":
+            parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells '
+                         f'hielt der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
+        else:
+            parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
+                         f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
+    parts.append(render_sources(answer.citations, turn, article))
     return "".join(parts)
+
+
+def render_sources(citations: list[Citation], turn: int,
+                   article: Callable[[str], ArticleInfo | None] | None = None) -> str:
+    """The cited passages under an answer ("" when there are none)."""
+    if not citations:
+        return ""
+    return ('<div class="qa-sources">'
+            + "".join(render_citation(c, turn, article(c.article) if article else None) for c in citations)
+            + "</div>")
 
 
 def render_citation(citation: Citation, turn: int, article: ArticleInfo | None = None) -> str:
@@ -174,7 +184,7 @@ class Session:
     from its messages instead, so the history is always the one the caller sees.
     """
 
-    talk: Conversation = field(default_factory=Conversation)
+    talk: Conversation
     shown: int = 0
 
 
@@ -192,11 +202,12 @@ class ChatApp:
         ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history. The fast
         answer shows at once; in the generated mode the model's words replace it as they stream.
         """
-        session = session if isinstance(session, Session) else Session(Conversation(settings=self.settings))
+        session = session if isinstance(session, Session) else self.new_session()
         try:
             chat = messages(chat)
         except QuestionError as exc:  # an API caller's history: say what is wrong, as the answer
-            yield message, [*_asked(message), {"role": "assistant", "content": render_error(str(exc))}], Session()
+            error = {"role": "assistant", "content": render_error(str(exc))}
+            yield message, [*_asked(message), error], self.new_session()
             return
         if len(chat) != session.shown:
             session = Session(conversation_from(chat, self.settings), len(chat))
@@ -208,24 +219,27 @@ class ChatApp:
         chat += [*_asked(message), {"role": "assistant", "content": _waiting("Suche in den Artikeln …")}]
         session.shown = len(chat)
         yield "", chat, session
-        streamed, draft = "", ""
+        streamed, draft, answer = "", None, None
         try:
-            for item in session.talk.ask_stream(message, mode=mode):
-                if isinstance(item, Answer):
-                    chat[-1] = {"role": "assistant", "content": render_answer(item, turn, self.article)}
-                    yield "", chat, session
-                    return
-                if isinstance(item, Draft):  # the fast answer, to read while the model works
-                    draft = render_answer(item.answer, turn)
-                    chat[-1] = {"role": "assistant", "content": draft + _waiting("Das Sprachmodell formuliert "
-                                                                                 "die Antwort …")}
-                    yield "", chat, session
-                    continue
-                if mode == "llm":
-                    streamed += item
-                    chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(streamed)} ▌</div>'
-                                + (_sources_of(draft) if draft else "")}
-                    yield "", chat, session
+            # Closed before the answer is shown: the stream holds the index's read lock, and showing it
+            # reads the cited articles.
+            with contextlib.closing(session.talk.ask_stream(message, mode=mode)) as stream:
+                for item in stream:
+                    if isinstance(item, Answer):
+                        answer = item
+                        break
+                    if isinstance(item, Draft):  # the fast answer, to read while the model works
+                        draft = item.answer
+                        chat[-1] = {"role": "assistant", "content": render_answer(draft, turn)
+                                    + _waiting("Das Sprachmodell formuliert die Antwort …")}
+                        yield "", chat, session
+                    elif mode == "llm":
+                        streamed += item
+                        chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(streamed)} ▌'
+                                    "</div>" + (render_sources(draft.citations, turn) if draft else "")}
+                        yield "", chat, session
+            chat[-1] = {"role": "assistant", "content": render_answer(answer, turn, self.article)}
+            yield "", chat, session
         except QAError as exc:  # bad input: say why, keep the conversation
             chat[-1] = {"role": "assistant", "content": render_error(str(exc))}
             yield message, chat, session
@@ -234,6 +248,10 @@ class ChatApp:
             chat[-1] = {"role": "assistant",
                         "content": render_error(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])}
             yield message, chat, session
+
+    def new_session(self) -> Session:
+        """A conversation of its own, answered with this page's settings."""
+        return Session(Conversation(settings=self.settings))
 
     def article(self, article_id: str) -> ArticleInfo | None:
         """A cited article's whole text, for the page to open under its passage (None when it is gone)."""
@@ -428,8 +446,8 @@ def _upload_problem(path: Path, max_mb: int) -> str:
         return "der Dateiname muss ein einfacher Name sein, der nicht mit einem Punkt beginnt; bitte umbenennen"
     size = path.stat().st_size
     if size > max_mb * 1024 * 1024:
-        return (f"die Datei hat {size:,} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
-                .replace(",", "."))
+        shown = f"{size:,}".replace(",", ".")  # German digit groups: 1.320.015
+        return f"die Datei hat {shown} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
     return ""
 
 
@@ -440,12 +458,6 @@ def _source_cell(article: ArticleInfo) -> str:
 
 def _waiting(text: str) -> str:
     return f'<div class="qa-note qa-draft">{escape(text)}</div>'
-
-
-def _sources_of(rendered: str) -> str:
-    """The passages part of a rendered answer: shown under the model's words while they stream."""
-    at = rendered.find('<div class="qa-sources">')
-    return rendered[at:] if at >= 0 else ""
 
 
 def build(app: ChatApp | None = None):
@@ -474,7 +486,7 @@ def _chat_tab(gr, app: ChatApp) -> None:
                          render_markdown=False, latex_delimiters=[],
                          placeholder="Stellen Sie eine Frage zu den Artikeln, zum Beispiel eine der "
                                      "Beispielfragen unten.")
-    session = gr.State(Session(Conversation(settings=app.settings)))
+    session = gr.State(app.new_session())
     with gr.Row():
         box = gr.Textbox(placeholder="Ihre Frage …", show_label=False, scale=6, elem_id="qa-question",
                          max_lines=4, autofocus=True)
@@ -497,8 +509,7 @@ def _chat_tab(gr, app: ChatApp) -> None:
     api.click(app.respond, [box, history, session, mode], outputs, api_name="chat", concurrency_limit=1,
               concurrency_id="answer")
     mode.change(app.choose, mode, None, api_visibility="private", queue=False)
-    restart.click(lambda: ("", [], Session(Conversation(settings=app.settings))), None, outputs,
-                  api_visibility="private")
+    restart.click(lambda: ("", [], app.new_session()), None, outputs, api_visibility="private")
 
 
 def _articles_tab(gr, app: ChatApp):
