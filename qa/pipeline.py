@@ -263,11 +263,11 @@ _lock = threading.Lock()
 
 def _shared_embedder(settings: Settings) -> Embedder:
     """Pipelines that differ only in index or chunking share one loaded model (~0.5 GB each)."""
-    key = (settings.embed_model, settings.cache_dir, settings.embed_batch)
+    key = (settings.embed_model, settings.cache_dir, settings.embed_batch, settings.embed_backend)
     with _lock:
         if key not in _embedders:
             _embedders[key] = Embedder(settings.embed_model, cache_dir=settings.cache_dir,
-                                       batch_size=settings.embed_batch)
+                                       batch_size=settings.embed_batch, backend=settings.embed_backend)
         return _embedders[key]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.chunking import Chunk
 from qa.embedding import Embedder
+from qa.lexical import LexicalIndex
 from qa.store import ChunkStore, node_to_chunk
 
 METHODS = ("hybrid", "dense", "bm25")
@@ -37,7 +38,7 @@ class Passage:
 
 
 class Retriever:
-    """``retrieve(question)`` -> the top passages. Builds its BM25 index from the store on first use."""
+    """``retrieve(question)`` -> the top passages. Its BM25 index follows the store's lexical log (``qa.lexical``)."""
 
     def __init__(self, store: ChunkStore, embedder: Embedder, *, method: str = "hybrid", top_k: int = 5,
                  candidates: int = 20) -> None:
@@ -47,8 +48,9 @@ class Retriever:
             raise ValueError(f"top_k must be greater than 0, got {top_k}")
         self.store, self.embedder = store, embedder
         self.method, self.top_k, self.candidates = method, top_k, max(candidates, top_k)
-        self._bm25 = None
-        self._bm25_state: tuple | None = None
+        self._bm25 = LexicalIndex()
+        self._bm25_state: str | None = None
+        self._stemmer = german_stemmer()
         self._lock = threading.Lock()
 
     def retrieve(self, question: str, query_vector: np.ndarray | None = None) -> list[Passage]:
@@ -62,24 +64,31 @@ class Retriever:
         return collapse_duplicates(fused, self.top_k)
 
     def _bm25_search(self, question: str) -> list[tuple[Chunk, float]]:
-        retriever = self._bm25_retriever()
-        if retriever is None:
-            return []
-        from llama_index.core.schema import QueryBundle
+        from qa.lexical import tokenize
 
-        with self._lock:  # the BM25 retriever's stemmer is not safe to share between threads
-            hits = retriever.retrieve(QueryBundle(question))
-        return [(node_to_chunk(hit.node), float(hit.score)) for hit in hits if hit.score > 0]
+        index = self._lexical_index()
+        with self._lock:  # the stemmer is not safe to share between threads
+            tokens = tokenize([question], self._stemmer)[0]
+        hits = index.search(tokens, self.candidates)
+        scores = dict(hits)
+        return [(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
 
-    def _bm25_retriever(self):
-        """The BM25 index over every chunk; rebuilt when the index's generation stamp (changed by every
-        write, in any process) or its size differs from when it was built."""
-        size = self.store.count()
-        state = (self.store.generation, size)
+    def _lexical_index(self):
+        """The BM25 index, brought up to date with the index's lexical log whenever the index's generation
+        stamp (changed by every write, in any process) differs from the last time."""
         with self._lock:
-            if state != self._bm25_state:
-                self._bm25 = _build_bm25(self.store, self.candidates) if size else None
-                self._bm25_state = state
+            generation = self.store.generation
+            if generation != self._bm25_state:
+                self._bm25.follow(self.store.lexical_collection)
+                size = self.store.count()
+                if self._bm25.size < size:  # written before the lexical log existed: index the chunks here
+                    nodes = self.store.all_nodes()
+                    from llama_index.core.schema import MetadataMode
+
+                    self._bm25.load_chunks([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
+                                           [n.node_id for n in nodes], [n.metadata["article"] for n in nodes],
+                                           self._stemmer)
+                self._bm25_state = generation
             return self._bm25
 
 
@@ -88,19 +97,6 @@ def german_stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("german")
-
-
-def _build_bm25(store: ChunkStore, top_k: int):
-    import logging
-
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    nodes = store.all_nodes()
-    logging.getLogger("llama_index.retrievers.bm25.base").setLevel(logging.ERROR)  # "top_k > corpus" chatter
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG
-    return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(top_k, len(nodes)),
-                                       stemmer=german_stemmer(), language="de",
-                                       token_pattern=TOKEN_PATTERN)
 
 
 def _reciprocal_rank_fusion(rankings: list[list[tuple[Chunk, float]]]) -> list[tuple[Chunk, float]]:

@@ -8,6 +8,7 @@ could disagree with it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import hashlib
@@ -27,15 +28,21 @@ import numpy as np
 from qa.chunking import Chunk
 from qa.config import Settings
 from qa.errors import QAError
+from qa.lexical import LexicalLog, indexed_text, tokenize
 from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
 
 _PAGE = 5000
 _BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks", "url", "source", "file"]
+# A chunk's metadata also holds its sentences (those not already in an earlier chunk of the article): their
+# offsets in the article and their vectors (float16, base64). Kept out of the llama-index node, so they are
+# stored once.
+SENTENCES, SENTENCE_VECTORS = "sentences", "sentence_vectors"
 
 
 @dataclass(frozen=True)
 class ArticleVectors:
-    """Everything written for one article: its chunks and its sentences, each with a vector."""
+    """Everything written for one article: its chunks and its sentences, each with a vector; every sentence
+    lies inside a chunk."""
 
     article_id: str
     fingerprint: str
@@ -94,7 +101,9 @@ class ChunkStore:
         self.name = collection_name(settings)
         self._collection = None
         self._vector_store = None
-        self._sentences = None
+        self._legacy = None
+        self._lexical = None
+        self._stemmer = None
         self._client = None
         self._batch = None
         self.locks = None
@@ -116,14 +125,14 @@ class ChunkStore:
                 client = self._client or chromadb.HttpClient(host=s.chroma_host, port=s.chroma_port)
                 self.locks = self.locks or ServerLocks(client, self.name)
                 generation = self.locks.generation()
-                collection, sentences = self._collections(client)
+                collection, sentences, lexical = self._collections(client)
             else:
                 check_index_folder(s.index_dir, s.collection)
                 self.locks = self.locks or FolderLocks(s.index_dir)
                 generation = self.locks.generation()
                 with self.locks.opening():
                     client = _embedded_client(s.index_dir, generation)
-                    collection, sentences = self._collections(client)
+                    collection, sentences, lexical = self._collections(client)
         except QAError:
             raise
         except Exception as exc:
@@ -131,15 +140,23 @@ class ChunkStore:
                     if s.server_mode else "is the folder writable and not used by another Chroma version?")
             raise QAError(f"cannot open the index at {self.location}: {exc} ({hint})") from exc
         self.generation = generation
-        self._sentences = sentences
+        self._legacy = sentences
+        self._lexical = LexicalLog(lexical)
         self._client = client
         self._collection = collection
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
 
     def _collections(self, client):
+        """The chunk collection, the sentence collection of indexes written before sentences moved into the
+        chunks (None when there is none; the next sync rewrites such an index) and the lexical log."""
         # Never let Chroma embed on its own: its default function downloads a model.
-        return tuple(client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
-                     for name in (self.name, self.name + "-s"))
+        chunks = client.get_or_create_collection(self.name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        try:
+            legacy = client.get_collection(self.name + "-s", embedding_function=None)
+        except Exception:  # chromadb raises NotFoundError (a ValueError in older versions)
+            legacy = None
+        lexical = client.get_or_create_collection(self.name + "-lexical", embedding_function=None)
+        return chunks, legacy, lexical
 
     def refresh(self) -> None:
         """Follow changes made by other processes: ``generation`` is the index's stamp after this.
@@ -178,6 +195,7 @@ class ChunkStore:
             self._open()
         with self.locks.writer():
             self.refresh()
+            self._lexical.forget()
             yield
 
     def _written(self) -> None:
@@ -193,11 +211,11 @@ class ChunkStore:
         return self._collection
 
     @property
-    def sentence_collection(self):
-        """Every sentence with its own vector: the answerer picks the sentence that answers."""
+    def lexical_collection(self):
+        """The lexical index's log (``qa.lexical``)."""
         if self._collection is None:
             self._open()
-        return self._sentences
+        return self._lexical.collection
 
     @property
     def vector_store(self):
@@ -232,7 +250,7 @@ class ChunkStore:
     def write_many(self, batch: Iterable[ArticleVectors]) -> None:
         """Replace what the index holds of several articles: one delete, then one add for all of them.
 
-        Sentences are written before chunks: an article's full set of chunks is the mark that it is complete.
+        An article's full set of chunks (each carrying its sentences) is the mark that it is complete.
         """
         batch = list(batch)
         if not batch:
@@ -242,22 +260,14 @@ class ChunkStore:
 
     def _write(self, batch: list[ArticleVectors]) -> None:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
         self._remove([item.article_id for item in batch])
-        sentences = [(item.article_id, span, vector) for item in batch
-                     for span, vector in zip(item.sentences, item.sentence_vectors, strict=True)]
-        step = self._max_batch()
-        for at in range(0, len(sentences), step):
-            part = sentences[at:at + step]
-            self.sentence_collection.add(
-                ids=[f"{a}@{start}" for a, (start, _, _), _ in part],
-                embeddings=[v for _, _, v in part],
-                documents=[text for _, (_, _, text), _ in part],
-                metadatas=[{"article": a, "start": start, "end": end} for a, (start, end, _), _ in part])
-        nodes = []
+        records = []
         for item in batch:
-            for chunk, vector in zip(item.chunks, item.chunk_vectors, strict=True):
-                nodes.append(TextNode(
+            homes = _sentence_homes(item)
+            for chunk, vector, home in zip(item.chunks, item.chunk_vectors, homes, strict=True):
+                node = TextNode(
                     id_=chunk.id, text=chunk.text, embedding=[float(x) for x in vector],
                     metadata={"article": item.article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
                               "start": chunk.start, "end": chunk.end, "fingerprint": item.fingerprint,
@@ -265,9 +275,21 @@ class ChunkStore:
                               "file": item.file or item.article_id},
                     # BM25 reads the title with the text; the bookkeeping stays out of both.
                     excluded_embed_metadata_keys=_BOOKKEEPING, excluded_llm_metadata_keys=_BOOKKEEPING,
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)}))
-        for at in range(0, len(nodes), step):
-            self.vector_store.add(nodes[at:at + step])
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)})
+                # What llama-index's ChromaVectorStore.add writes, plus the chunk's sentences beside the node.
+                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+                meta[SENTENCES] = ";".join(f"{start}:{end}" for start, end, _ in home)
+                meta[SENTENCE_VECTORS] = _pack([v for _, _, v in home], len(vector))
+                records.append((chunk.id, [float(x) for x in vector], chunk.text, meta))
+        # The lexical segment goes first: the chunks are the mark that an article is complete.
+        self._lexical.add([r[0] for r in records], [r[3]["article"] for r in records],
+                          tokenize([indexed_text(r[3]["title"], r[2]) for r in records], self.stemmer))
+        step = self._max_batch()
+        for at in range(0, len(records), step):
+            ids, vectors, texts, metas = zip(*records[at:at + step])
+            self.collection.add(ids=list(ids), embeddings=list(vectors), documents=list(texts), metadatas=list(metas))
+        if self._legacy is not None:  # this index was written before sentences moved into the chunks
+            self._legacy.delete(where={"article": {"$in": [item.article_id for item in batch]}})
 
     def _max_batch(self) -> int:
         """Chroma refuses larger adds (the limit comes from its SQLite build or the server)."""
@@ -276,9 +298,12 @@ class ChunkStore:
         return self._batch
 
     def sentence_articles(self) -> set[str]:
-        """Articles that have sentences stored: after a crash these can outnumber those with chunks."""
-        return {m["article"] for page in self._pages(["metadatas"], self.sentence_collection)
-                for m in page["metadatas"]}
+        """Articles with sentences in the sentence collection of an older index, but perhaps no chunks."""
+        if self._collection is None:
+            self._open()
+        if self._legacy is None:
+            return set()
+        return {m["article"] for page in self._pages(["metadatas"], self._legacy) for m in page["metadatas"]}
 
     def remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
@@ -287,8 +312,10 @@ class ChunkStore:
 
     def _remove(self, article_ids: Sequence[str]) -> None:
         if article_ids:
+            self._lexical.remove(list(article_ids))
             self.collection.delete(where={"article": {"$in": list(article_ids)}})
-            self.sentence_collection.delete(where={"article": {"$in": list(article_ids)}})
+            if self._legacy is not None:
+                self._legacy.delete(where={"article": {"$in": list(article_ids)}})
 
     @contextlib.contextmanager
     def _batch_write(self) -> Iterator[None]:
@@ -312,13 +339,22 @@ class ChunkStore:
         ids = sorted(set(article_ids))
         if not ids:
             return {}
-        got = self.sentence_collection.get(where={"article": {"$in": ids}},
-                                           include=["embeddings", "documents", "metadatas"])
+        got = self.collection.get(where={"article": {"$in": ids}}, include=["documents", "metadatas"])
         found: dict[str, list] = {a: [] for a in ids}
-        for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"]):
-            found[meta["article"]].append((int(meta["start"]), int(meta["end"]), text,
-                                           np.asarray(vector, dtype=np.float32)))
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            found[meta["article"]].extend(_sentences_of(text, meta))
+        self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
         return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
+
+    def _legacy_sentences(self, article_ids: list[str], found: dict[str, list], *, vectors: bool) -> None:
+        """Fill in the sentences of articles written by an older version (a sentence collection of their own)."""
+        if not article_ids or self._legacy is None:
+            return
+        got = self._legacy.get(where={"article": {"$in": article_ids}},
+                               include=["documents", "metadatas"] + (["embeddings"] if vectors else []))
+        for i, (text, meta) in enumerate(zip(got["documents"], got["metadatas"])):
+            vector = np.asarray(got["embeddings"][i], dtype=np.float32) if vectors else None
+            found[meta["article"]].append((int(meta["start"]), int(meta["end"]), text, vector))
 
     def articles(self) -> list[ArticleInfo]:
         """Every article in the index, newest first (then by title), without its text."""
@@ -334,13 +370,31 @@ class ChunkStore:
 
     def article(self, article_id: str) -> ArticleInfo | None:
         """One article with its whole text, put together from its stored sentences; None when not indexed."""
-        chunks = self.collection.get(where={"article": article_id}, include=["metadatas"])
+        chunks = self.collection.get(where={"article": article_id}, include=["documents", "metadatas"])
         if not chunks["ids"]:
             return None
-        sentences = self.sentence_collection.get(where={"article": article_id}, include=["documents", "metadatas"])
-        rows = sorted((int(m["start"]), int(m["end"]), text)
-                      for text, m in zip(sentences["documents"], sentences["metadatas"]))
+        found = {article_id: [row for text, meta in zip(chunks["documents"], chunks["metadatas"])
+                              for row in _sentences_of(text, meta, vectors=False)]}
+        if not found[article_id]:
+            self._legacy_sentences([article_id], found, vectors=False)
+        rows = sorted((start, end, text) for start, end, text, _ in found[article_id])
         return ArticleInfo(**_info_fields(chunks["metadatas"][0]), chunks=len(chunks["ids"]), text=_join(rows))
+
+    @property
+    def stemmer(self):
+        if self._stemmer is None:
+            from qa.retrieval import german_stemmer
+
+            self._stemmer = german_stemmer()
+        return self._stemmer
+
+    def chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """The chunks of these ids that the index holds, in the given order."""
+        if not chunk_ids:
+            return []
+        got = self.collection.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        found = {i: _chunk(i, doc, meta) for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [found[i] for i in chunk_ids if i in found]
 
     def all_chunks(self) -> list[Chunk]:
         return [node_to_chunk(node) for node in self.all_nodes()]
@@ -364,6 +418,36 @@ class ChunkStore:
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
         return [(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
+
+
+def _sentence_homes(item: ArticleVectors) -> list[list[tuple[int, int, np.ndarray]]]:
+    """Each chunk's sentences, (start, end, vector), every sentence in the first chunk that holds it."""
+    homes: list[list] = [[] for _ in item.chunks]
+    for (start, end, _), vector in zip(item.sentences, item.sentence_vectors, strict=True):
+        home = next((i for i, c in enumerate(item.chunks) if c.start <= start and end <= c.end), None)
+        if home is None:
+            raise ValueError(f"{item.article_id}: the sentence at {start}:{end} lies in no chunk")
+        homes[home].append((start, end, vector))
+    return homes
+
+
+def _pack(vectors: list[np.ndarray], dimension: int) -> str:
+    array = np.asarray(vectors, dtype=np.float16).reshape(len(vectors), dimension)
+    return base64.b64encode(array.tobytes()).decode("ascii")
+
+
+def _sentences_of(text: str, meta: dict, *, vectors: bool = True) -> list[tuple[int, int, str, np.ndarray | None]]:
+    """The sentences a chunk carries, (start, end, text, vector), from its text and metadata."""
+    spans = [tuple(map(int, pair.split(":"))) for pair in meta.get(SENTENCES, "").split(";") if pair]
+    if not spans:
+        return []
+    offset = int(meta["start"])
+    found = None
+    if vectors:
+        found = np.frombuffer(base64.b64decode(meta[SENTENCE_VECTORS]), dtype=np.float16)
+        found = found.reshape(len(spans), -1).astype(np.float32)
+    return [(start, end, text[start - offset:end - offset], None if found is None else found[i])
+            for i, (start, end) in enumerate(spans)]
 
 
 def node_to_chunk(node) -> Chunk:

@@ -55,7 +55,7 @@ class IngestReport:
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
     recipe = (f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}"
-              "|parser-1|chunker-1|sentences-2")
+              f"|{settings.embed_backend}|parser-1|chunker-1|sentences-3")
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 
@@ -151,12 +151,28 @@ def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: Prog
 
 
 def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
-    sentences = [[(s, e, article.text[s:e]) for s, e in sentence_spans(article.text)] for article, _, _ in batch]
-    texts = [c.text for _, _, chunks in batch for c in chunks] + [t for spans in sentences for _, _, t in spans]
-    vectors = iter(embedder.embed_passages(texts))
-    chunk_vectors = [[next(vectors) for _ in chunks] for _, _, chunks in batch]
-    return [ArticleVectors(article.id, fp, chunks, cv, spans, [next(vectors) for _ in spans], file=article.path.name)
-            for (article, fp, chunks), cv, spans in zip(batch, chunk_vectors, sentences)]
+    """One pass of the model over the batch's chunks: each chunk's vector, and its sentences' vectors pooled
+    from the chunk's token states. A sentence belongs to the first chunk that holds it."""
+    texts, spans, layout = [], [], []
+    for article, _, chunks in batch:
+        todo = sentence_spans(article.text)
+        homes = []
+        for chunk in chunks:
+            mine = [(s, e) for s, e in todo if chunk.start <= s and e <= chunk.end]
+            todo = [span for span in todo if span not in mine]
+            texts.append(chunk.text)
+            spans.append([(s - chunk.start, e - chunk.start) for s, e in mine])
+            homes.append(mine)
+        layout.append(homes)
+    chunk_vectors, sentence_vectors = embedder.embed_chunks(texts, spans)
+    out, at = [], 0
+    for (article, fp, chunks), homes in zip(batch, layout):
+        sentences = [(s, e, article.text[s:e]) for mine in homes for s, e in mine]
+        vectors = [v for i in range(len(chunks)) for v in sentence_vectors[at + i]]
+        out.append(ArticleVectors(article.id, fp, chunks, chunk_vectors[at:at + len(chunks)], sentences, vectors,
+                                  file=article.path.name))
+        at += len(chunks)
+    return out
 
 
 def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embedder, settings: Settings, *,

@@ -1,0 +1,133 @@
+"""multilingual-e5-small through ONNX Runtime with int8 weights: exported once from the converted model.
+
+The float32 model that ``qa.e5model`` builds is exported to ONNX (``torch.onnx``), its weights are
+quantized to int8 with ONNX Runtime's dynamic quantization (activations stay float and are quantized per
+batch), and the file is kept in the model's cache folder. Both steps run offline, once, in about 20 s; a
+killed export leaves nothing behind (it is written beside the target and renamed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from qa.e5model import PROMPTS
+from qa.embedding import Span, _normalize, pool_spans, threads
+from qa.errors import ModelError
+
+_EXPORT_VERSION = "1"   # bump when the export or the quantization changes, so stale files are rebuilt
+ONNX_FILE = "model_qint8.onnx"
+
+
+def ensure_onnx(model_dir: Path) -> Path:
+    """The int8 ONNX file of the sentence-transformers folder ``model_dir``, exported on first use."""
+    folder = model_dir / "onnx"
+    target = folder / ONNX_FILE
+    marker = folder / "qa-export.json"
+    try:
+        if json.loads(marker.read_text()).get("format") == _EXPORT_VERSION and target.exists():
+            return target
+    except (OSError, ValueError):
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".onnx-", dir=folder))
+    try:
+        _export(model_dir, staging / "model.onnx")
+        _quantize(staging / "model.onnx", staging / ONNX_FILE)
+        os.replace(staging / ONNX_FILE, target)
+        marker.write_text(json.dumps({"format": _EXPORT_VERSION, "quantization": "dynamic int8 weights"}))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    import torch
+    from transformers import BertModel
+
+    class Encoder(torch.nn.Module):  # the last hidden state only, from two positional inputs
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    ids = torch.ones((2, 16), dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(Encoder().eval(), (ids, torch.ones_like(ids)), str(out), input_names=["input_ids", "attention_mask"],
+                          output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"},
+                                        "last_hidden_state": {0: "batch", 1: "tokens"}})
+
+
+def _quantize(source: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
+
+
+class OnnxEncoder:
+    """Encodes with the int8 ONNX model; the tokenizer is the converted model's own (``tokenizers``)."""
+
+    def __init__(self, model_dir: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        path = ensure_onnx(model_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a damaged file: remove it, so the next start exports it again
+            path.unlink(missing_ok=True)
+            raise ModelError(f"cannot load the ONNX embedding model {path} ({exc}); it was removed and is "
+                             "exported again at the next start") from exc
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config.get("max_seq_length", 512))
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer.no_padding()
+        self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
+        self._pad = self.tokenizer.token_to_id("<pad>") or 1
+
+    def _states(self, strings: list[str], batch_size: int):
+        """Each string's token states (padding removed) and token offsets, in the given order.
+
+        Strings are run in batches of similar length, so little is spent on padding."""
+        encodings = self.tokenizer.encode_batch(strings, add_special_tokens=True)
+        order = sorted(range(len(strings)), key=lambda i: len(encodings[i].ids))
+        states: list = [None] * len(strings)
+        for at in range(0, len(order), batch_size):
+            part = order[at:at + batch_size]
+            width = max(len(encodings[i].ids) for i in part)
+            ids = np.full((len(part), width), self._pad, dtype=np.int64)
+            mask = np.zeros((len(part), width), dtype=np.int64)
+            for row, i in enumerate(part):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1
+            (hidden,) = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask})
+            for row, i in enumerate(part):
+                states[i] = hidden[row, :len(encodings[i].ids)]
+        return states, [np.asarray(e.offsets, dtype=np.int64) for e in encodings]
+
+    def encode(self, texts: list[str], kind: str, batch_size: int) -> np.ndarray:
+        prompt = PROMPTS["query" if kind == "query" else "document"]
+        states, _ = self._states([prompt + t for t in texts], batch_size)
+        return _normalize(np.stack([s.mean(axis=0) for s in states]))
+
+    def encode_with_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int
+                          ) -> tuple[np.ndarray, list[np.ndarray]]:
+        prompt = PROMPTS["document"]
+        states, offsets = self._states([prompt + t for t in texts], batch_size)
+        chunks = _normalize(np.stack([s.mean(axis=0) for s in states]))
+        return chunks, [pool_spans(s, o, len(prompt), wanted) for s, o, wanted in zip(states, offsets, spans)]
