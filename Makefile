@@ -19,7 +19,7 @@ NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8
 CHROMIUM  := /usr/bin/chromium
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run ask serve test eval bench bench-llm bench-load bench-chaos clean
+.PHONY: install run ask serve test eval bench bench-llm bench-load bench-chaos bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench-load: install
 # Ingests killed at random points and two writers at once under a live app (about 10 min; run it alone).
 bench-chaos: install
 	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
+
+# About 20,000 generated articles (≈100k chunks) and 2,000, embedded and on a Chroma server: ingest speed,
+# memory, disk, start-up and fast ask latency (bench/scale_results.md). About 1½ hours on 2 cores; not in CI.
+bench-scale: install
+	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .index

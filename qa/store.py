@@ -12,6 +12,7 @@ import base64
 import contextlib
 import errno
 import hashlib
+import logging
 import math
 import os
 import re
@@ -37,6 +38,8 @@ _BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks
 # offsets in the article and their vectors (float16, base64). Kept out of the llama-index node, so they are
 # stored once.
 SENTENCES, SENTENCE_VECTORS = "sentences", "sentence_vectors"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,12 @@ class ChunkStore:
             else:
                 self._client = None
                 self._open()
+
+    def _reopen(self) -> None:
+        """Open the embedded index from disk again, in a new Chroma client."""
+        _embedded_client(self.settings.index_dir, self.locks.generation(), fresh=True)
+        self._client = None
+        self._open()
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -413,8 +422,17 @@ class ChunkStore:
         n = min(k, self.count())
         if n == 0:
             return []
-        result = self.vector_store.query(VectorStoreQuery(query_embedding=[float(x) for x in vector],
-                                                          similarity_top_k=n))
+        query = VectorStoreQuery(query_embedding=[float(x) for x in vector], similarity_top_k=n)
+        try:
+            result = self.vector_store.query(query)
+        except Exception as exc:  # chromadb's InternalError
+            if self.settings.server_mode or "hnsw segment reader" not in str(exc):
+                raise
+            # Chroma 1.5 may keep a vector-index reader that finds no files on disk, when it was opened
+            # while another process was still writing them (its bug #4212): opened again, it reads them.
+            log.info("reopening the index after %s", exc)
+            self._reopen()
+            result = self.vector_store.query(query)
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
         return [(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
@@ -530,11 +548,12 @@ _retired: list = []
 _clients_lock = threading.Lock()
 
 
-def _embedded_client(folder: Path, generation: str, current=None):
+def _embedded_client(folder: Path, generation: str, current=None, *, fresh: bool = False):
     """The process's client for ``folder``, opened again from disk when another process changed the index.
 
     Chroma shares one in-memory system per folder within a process, and that system does not see another
     process's writes to the vector index. ``current``: a writer's client, which saw its own writes.
+    ``fresh``: a new client even if the stamp is unchanged.
     """
     import chromadb
     from chromadb.api.shared_system_client import SharedSystemClient
@@ -545,7 +564,7 @@ def _embedded_client(folder: Path, generation: str, current=None):
         if current is not None:
             _clients[key] = (generation, current)
             return current
-        if held and held[0] == generation:
+        if held and held[0] == generation and not fresh:
             return held[1]
         if held:
             system = SharedSystemClient._identifier_to_system.pop(key, None)

@@ -18,7 +18,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 from qa.articles import Article, Problem, belongs_to, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
@@ -68,8 +68,8 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
     the index is empty once the writer lock is held (the first use of the default index). ``add``: keep
     the articles of files other than ``files`` (the names of the files read); each of ``files`` still
     replaces what the index held of it, so a record deleted from an export goes. ``progress``: a bar on
-    the terminal (True/False/None for "when stderr is one"), or a function called with (chunks written,
-    chunks to write).
+    the terminal (True/False/None for "when stderr is one") showing articles/s and the time left, or a
+    function called with (articles written, articles to write).
     """
     with store.writing():
         if only_if_empty and store.count():
@@ -87,7 +87,7 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
             _refuse_unconfirmed_removal(articles, skipped, states, gone, settings)
         store.remove(gone)
 
-        todo: list[tuple[Article, str, list[Chunk]]] = []
+        todo: list[tuple[Article, str]] = []
         added = updated = unchanged = 0
         for article in articles:
             fp = fingerprint(article, settings)
@@ -96,9 +96,9 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
                 unchanged += 1
                 continue
             added, updated = (added, updated + 1) if state else (added + 1, updated)
-            todo.append((article, fp, chunk_article(article, settings.chunk_chars, settings.chunk_min_chars)))
+            todo.append((article, fp))
 
-        _embed_and_write(todo, store, embedder, progress)
+        _embed_and_write(todo, store, embedder, settings, progress)
         return IngestReport(added=added, updated=updated, removed=len(gone), unchanged=unchanged,
                             chunks=store.count(), skipped=tuple(skipped), removed_ids=tuple(gone))
 
@@ -126,28 +126,41 @@ def _refuse_unconfirmed_removal(articles, skipped, states, gone: list[str], sett
                           "the folders of the index, or pass --prune (prune=True) to remove them")
 
 
-def _embed_and_write(todo, store: ChunkStore, embedder: Embedder, progress: Progress) -> None:
-    """Embed chunks and sentences in batches of articles, and write each batch as soon as it is embedded."""
+def _embed_and_write(todo: list[tuple[Article, str]], store: ChunkStore, embedder: Embedder, settings: Settings,
+                     progress: Progress) -> None:
+    """Chunk, embed and write the articles in batches of about ``_WRITE_BATCH_CHUNKS`` chunks, each batch
+    written as soon as it is embedded: what is held at once is one batch, whatever the archive's size."""
     from tqdm import tqdm
 
-    total = sum(len(chunks) for _, _, chunks in todo)
     report = progress if callable(progress) else None
     show = sys.stderr.isatty() if progress is None else progress is True
-    with tqdm(total=total, unit="chunk", desc="Indexing", disable=not show or total < 50) as bar:
-        batch: list[tuple[Article, str, list[Chunk]]] = []
-        size = done = 0
+    chunks = 0
+    with tqdm(total=len(todo), unit="article", desc="Indexing", disable=not show or len(todo) < 5,
+              smoothing=0.1) as bar:
         if report:
-            report(0, total)
-        for i, item in enumerate(todo):
-            batch.append(item)
-            size += len(item[2])
-            if i == len(todo) - 1 or size >= _WRITE_BATCH_CHUNKS:
-                store.write_many(_vectors_for(batch, embedder))
-                bar.update(size)
-                done += size
-                if report:
-                    report(done, total)
-                batch, size = [], 0
+            report(0, len(todo))
+        for batch in _batches(todo, settings):
+            store.write_many(_vectors_for(batch, embedder))
+            chunks += sum(len(c) for _, _, c in batch)
+            bar.set_postfix_str(f"{chunks} chunks", refresh=False)
+            bar.update(len(batch))
+            if report:
+                report(bar.n, len(todo))
+
+
+def _batches(todo: list[tuple[Article, str]], settings: Settings) -> Iterator[list[tuple[Article, str, list[Chunk]]]]:
+    """The articles with their chunks, in groups of at least ``_WRITE_BATCH_CHUNKS`` chunks (the last one
+    smaller); an article is chunked only when its group is next."""
+    batch, size = [], 0
+    for article, fp in todo:
+        chunks = chunk_article(article, settings.chunk_chars, settings.chunk_min_chars)
+        batch.append((article, fp, chunks))
+        size += len(chunks)
+        if size >= _WRITE_BATCH_CHUNKS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:

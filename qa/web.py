@@ -541,7 +541,7 @@ def _articles_tab(gr, app: ChatApp):
 
     def added(given, text, progress=gr.Progress()):
         def step(done: int, total: int) -> None:
-            progress((done, total), desc="Artikel werden indexiert", unit="Abschnitte")
+            progress((done, total), desc="Artikel werden indexiert", unit="Artikel")
 
         return (app.add_files(given, step), None, *listed(text))
 

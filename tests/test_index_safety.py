@@ -4,6 +4,7 @@ changing index. Real Chroma (embedded and server), the real embedding model, rea
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from qa.config import Settings
 from qa.errors import ConfigError, EmptyIndex, QAError, SyncRefused
 from qa.pipeline import Pipeline
 from qa.store import ChunkStore
-from qa.sync import ingest_paths
+from qa.sync import _WRITE_BATCH_CHUNKS, ingest_paths
 from tests.conftest import SEEDS
 
 TOWNS = ["Lüneburg", "Gießen", "Fürth", "Göttingen", "Würzburg", "Düren", "Görlitz", "Überlingen"]
@@ -127,12 +128,10 @@ def test_an_ask_while_an_ingest_fills_the_default_index_adds_no_seeds(tmp_path, 
         time.sleep(2)
         assert store.count() == 0 and asker.is_alive()  # … the first ask waits instead of seeding
         from qa.articles import read_articles
-        from qa.sync import _embed_and_write, chunk_article, fingerprint
+        from qa.sync import _embed_and_write, fingerprint
 
         articles, _ = read_articles([folder])
-        _embed_and_write([(a, fingerprint(a, settings), chunk_article(a, settings.chunk_chars,
-                                                                    settings.chunk_min_chars)) for a in articles],
-                         store, embedder, False)
+        _embed_and_write([(a, fingerprint(a, settings)) for a in articles], store, embedder, settings, False)
     asker.join(60)
     assert ids_in(store) == {"stadt_000.txt", "stadt_001.txt", "stadt_002.txt"}
 
@@ -287,3 +286,129 @@ def test_questions_asked_during_another_process_s_ingest_all_get_answers(own, em
     assert writer.returncode == 0, writer.communicate()
     assert errors == [] and answered >= 3
     assert "Brücke Nummer 259" in reader.ask("Wie viel Euro soll die Brücke Nummer 259 kosten?").citations[0].text
+
+
+def _reply(chat: subprocess.Popen, lines: "queue.Queue[str]", question: str, timeout: float = 300) -> str:
+    """Ask the ``qa chat`` process one question: its answer is all it prints before it declines the line
+    without words sent right after the question (stderr goes to the same pipe)."""
+    chat.stdin.write(question + "\n1234\n")
+    chat.stdin.flush()
+    got, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            assert chat.poll() is None, f"qa chat ended with {chat.returncode}: {got}"
+            continue
+        if "the question has no words in it" in line:
+            return "\n".join(got)
+        got.append(line.rstrip("\n"))
+    raise AssertionError(f"no answer to {question!r} within {timeout} s: {got}")
+
+
+def test_two_app_processes_see_each_other_s_ingest_at_their_next_question(own, embedder, tmp_path):
+    from qa.retrieval import Retriever
+
+    env = {**os.environ, **_env_of(own), "PYTHONUNBUFFERED": "1"}
+    first = write_articles(tmp_path / "a", range(4))
+    assert _qa("ingest", str(first), env=_env_of(own)).returncode == 0
+    chat = subprocess.Popen([sys.executable, "-m", "qa", "chat", "--mode", "extractive"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in chat.stdout], daemon=True).start()
+    lexical = Retriever(ChunkStore(own), embedder, method="bm25")   # a third process's BM25 index, built now
+    try:
+        assert "2.120.000" in _reply(chat, lines, "Wie viel Euro soll die Brücke Nummer 2 kosten?")
+        before = _reply(chat, lines, "Wie viel Euro soll die Brücke Nummer 57 kosten?")
+        assert "57.120.000" not in before
+        assert [p.chunk.article_id for p in lexical.retrieve("Brücke Nummer 57 Überlingen-57")][:1] != ["stadt_057.txt"]
+
+        second = write_articles(tmp_path / "b", range(50, 60))
+        added = _qa("ingest", "--add", str(second), env=_env_of(own))   # another process adds ten articles
+        assert added.returncode == 0, added.stderr
+
+        after = _reply(chat, lines, "Wie viel Euro soll die Brücke Nummer 57 kosten?")
+        assert "57.120.000" in after and "stadt_057.txt" in after, after
+        # The lexical index of a process that was running all along has the new chunks too.
+        assert lexical.retrieve("Brücke Nummer 57 Überlingen-57")[0].chunk.article_id == "stadt_057.txt"
+    finally:
+        chat.stdin.close()
+        chat.wait(timeout=60)
+
+
+def _long_articles(folder: Path, count: int) -> Path:
+    """Articles of about four chunks each, every paragraph with a fact of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        town = f"{TOWNS[n % len(TOWNS)]}-{n}"
+        paragraphs = [
+            f"In {town} hat der Stadtrat am Mittwoch den Bau der „Brücke Nummer {n}“ beschlossen. Die Brücke soll "
+            f"{(n * 1000 + 120) * 1000:,} Euro kosten und über die Straße zum Bahnhof führen. Der Bau beginnt im "
+            "Frühjahr, wenn das Wetter es erlaubt, und soll zwei Jahre dauern.".replace(",", "."),
+            f"Für Fußgänger ist die Brücke in {town} ab 21:30 Uhr gesperrt. Bürgermeisterin Weiß sprach von einem "
+            f"großen Tag für die Stadt und dankte den {n + 40} Helferinnen und Helfern, die seit Jahren dafür "
+            "gekämpft hätten. Die Feier auf dem Marktplatz dauerte bis in die Nacht.",
+            f"Kritik kam von der Opposition: Die Kosten seien zu hoch, sagte Fraktionschef Müller-Lüdenscheidt. "
+            f"Er verlangte, dass die Stadt {town} zuerst die {n % 9 + 3} Schulen saniere. Eine Abstimmung im "
+            "Herbst soll darüber entscheiden, ob das Geld dafür reicht.",
+            f"Der Verkehrsverbund rechnet mit {n * 7 + 900} Fahrgästen am Tag, die über die neue Brücke zum "
+            "Bahnhof gehen. Die Busse der Linie 12 sollen künftig alle zehn Minuten fahren; am Wochenende alle "
+            "zwanzig Minuten.",
+            f"Umweltverbände begrüßten, dass für die Brücke in {town} keine Bäume gefällt werden. Sie forderten "
+            "aber einen Radweg auf beiden Seiten, der nach den Plänen der Stadt nur auf der Nordseite vorgesehen ist.",
+        ]
+        (folder / f"lang_{n:03d}.txt").write_text(f" date 2023-{n % 12 + 1:02d} Brücke in {town}\n\n"
+                                                 + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_an_ingest_killed_at_random_points_is_completed_by_the_next_run(own, embedder, tmp_path):
+    import random
+
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    folder = _long_articles(tmp_path / "a", 200)
+    clean = own.with_(collection=f"{own.collection}-clean", index_dir=tmp_path / "clean-index")
+    reference = ChunkStore(clean)
+    began = time.monotonic()
+    ingest_paths([folder], reference, embedder, clean, progress=False)
+    ingest_s = time.monotonic() - began
+    assert reference.count() >= 2 * _WRITE_BATCH_CHUNKS   # several batches: kills fall between and in them
+
+    store = ChunkStore(own)
+    kills = []
+    for n in range(4):   # each run starts from what the killed one before it left
+        run = subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--prune", str(folder)],
+                               env={**os.environ, **_env_of(own)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        start = store.count()
+        if n == 0:   # while it loads the model and reads the articles
+            delay = rng.uniform(0.5, 5)
+        else:        # after its first batch: while it embeds or writes the next one
+            while run.poll() is None and store.count() == start:
+                time.sleep(0.1)
+                store.refresh()
+            delay = rng.uniform(0, 0.9 * ingest_s * _WRITE_BATCH_CHUNKS / reference.count())
+        try:
+            run.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            run.wait()
+        store.refresh()
+        kills.append((round(delay, 1), run.returncode, store.count()))
+    final = _qa("ingest", "--prune", str(folder), env=_env_of(own))
+    assert final.returncode == 0, (seed, kills, final.stderr)
+    assert any(code == -9 and 0 < chunks < reference.count() for _, code, chunks in kills), (seed, kills)
+
+    store.refresh()
+    got = store.collection.get(include=["documents"])
+    want = reference.collection.get(include=["documents"])
+    assert sorted(zip(got["ids"], got["documents"])) == sorted(zip(want["ids"], want["documents"])), (seed, kills)
+    assert all(s.complete for s in store.article_states().values()) and store.count() == reference.count()
+    assert store.article_states().keys() == reference.article_states().keys()
+    killed, fresh = Pipeline(own, embedder), Pipeline(clean, embedder)
+    for question in ("Wie viel Euro soll die Brücke Nummer 17 kosten?", "Wem dankte die Bürgermeisterin in Fürth-2?",
+                     "Was verlangte Müller-Lüdenscheidt von der Stadt Gießen-105?",
+                     "Mit wie vielen Fahrgästen rechnet der Verkehrsverbund in Görlitz-142?"):
+        a, b = killed.ask(question, mode="extractive"), fresh.ask(question, mode="extractive")
+        assert (a.text, [c.article for c in a.citations]) == (b.text, [c.article for c in b.citations]), (seed, kills)

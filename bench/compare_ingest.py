@@ -1,0 +1,118 @@
+"""Ingest speed, side by side in one run: an earlier version of the code against this one's two backends.
+
+On the same corpora, each ingest in a fresh process with its model loaded before the clock starts, into a
+fresh embedded index:
+
+  * ``before``: the code at ``--before`` (default ``1cb3ad6``, the last version before issue 13: float32
+    PyTorch, every sentence embedded a second time), checked out into ``bench/out/tree-<rev>``;
+  * ``torch``: this code with ``QA_EMBED_BACKEND=torch`` (float32 PyTorch, one pass);
+  * ``onnx``: this code as shipped (int8 ONNX Runtime, one pass).
+
+Corpora: ``generated`` (``--articles`` news articles varied from ``seeds/``, ``bench/bench.py``'s
+generator) and ``real`` (the seed articles and the 24 XQuAD dev articles, unvaried German text).
+Prints a Markdown table and writes it to ``--out``. Run it alone:
+
+    python bench/compare_ingest.py [--articles 2000] [--before 1cb3ad6] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench import generate_corpus  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time
+import qa
+from qa.config import Settings
+from qa.pipeline import Pipeline
+pipeline = Pipeline(Settings.from_env())
+pipeline.embedder.warm_up()
+began = time.perf_counter()
+report = pipeline.ingest([sys.argv[1]], progress=False, prune=True)
+seconds = time.perf_counter() - began
+print(json.dumps({"chunks": report.chunks, "seconds": seconds,
+                  "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def tree(rev: str) -> Path:
+    """The code at ``rev``, exported once into ``bench/out/tree-<rev>``."""
+    target = ROOT / "bench" / "out" / f"tree-{rev}"
+    if not (target / "qa").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "qa", "prompts"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def real_corpus(folder: Path) -> Path:
+    from eval import xquad
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "seeds").glob("*.txt"):
+        shutil.copy(path, folder)
+    articles, _ = xquad.load()
+    for article in articles:
+        (folder / article.file_name).write_text(article.text(), encoding="utf-8")
+    return folder
+
+
+def ingest(code: Path, backend: str | None, folder: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="qa-compare-") as index:
+        env = {**os.environ, "PYTHONPATH": str(code), "QA_INDEX_DIR": index, "QA_SEEDS_DIR": str(Path(index) / "none")}
+        env.pop("QA_EMBED_BACKEND", None)
+        if backend:
+            env["QA_EMBED_BACKEND"] = backend
+        done = subprocess.run([sys.executable, "-c", CHILD, str(folder)], env=env, cwd=str(code),
+                              stdout=subprocess.PIPE, text=True, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--before", default="1cb3ad6")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "compare_results.md")
+    args = parser.parse_args()
+    runs = [("before", tree(args.before), None), ("torch", ROOT, "torch"), ("onnx", ROOT, "onnx")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qa-compare-corpus-") as work:
+        generated = Path(work) / "generated"
+        generate_corpus(ROOT / "seeds", generated, args.articles)
+        corpora = [(f"generated ({args.articles})", generated), ("real (seeds + XQuAD dev, 29)", real_corpus(Path(work) / "real"))]
+        for label, folder in corpora:
+            results = {}
+            for name, code, backend in runs:
+                print(f"[{datetime.now():%H:%M:%S}] {label}: {name}", flush=True)
+                results[name] = ingest(code, backend, folder)
+            base = results["before"]["chunks"] / results["before"]["seconds"]
+            for name, r in results.items():
+                speed = r["chunks"] / r["seconds"]
+                rows.append(f"| {label} | {name} | {r['chunks']} | {r['seconds']:.1f} | {speed:.1f} | {speed / base:.2f}× "
+                            f"| {r['maxrss']:.0f} |")
+    text = "\n".join([
+        "# Ingest speed: before issue 13 against both backends now", "",
+        f"- Date: {datetime.now().isoformat(timespec='seconds')}; nproc {len(os.sched_getaffinity(0))}; "
+        f"`python bench/compare_ingest.py --articles {args.articles} --before {args.before}`",
+        "- Each ingest in a fresh process into a fresh embedded index, model loaded before the clock starts.", "",
+        "| Corpus | Code | Chunks | Ingest s | Chunks/s | vs before | Peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|", *rows, ""])
+    print(text)
+    args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
