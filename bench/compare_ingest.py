@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench import generate_corpus  # noqa: E402
+from bench import generate_corpus  # noqa: E402  (bench/bench.py: this folder is on the path)
 
 CHILD = """
 import json, resource, sys, time

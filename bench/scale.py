@@ -2,8 +2,8 @@
 embedded and on a Chroma server, then opened by a fresh process that answers fast-mode questions.
 
 For each corpus and each kind of index it reports:
-  * ingest: articles, chunks, seconds, chunks/s and the ingesting process's peak RSS (``qa ingest`` in a
-    process of its own);
+  * ingest: articles, chunks, seconds, chunks/s, the seconds of a second sync that finds nothing to do,
+    and the ingesting process's peak RSS (in a process of its own);
   * the index's size on disk (the embedded folder, or the server's data folder);
   * a fresh process (``probe``): seconds from its start until its models are loaded and the index is open,
     seconds from then to its first fast-mode answer, then fast ``ask`` p50/p95 over the eval questions and
@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench import make_article, seed_pool  # noqa: E402
+from bench import make_article, seed_pool  # noqa: E402  (bench/bench.py: this folder is on the path)
 
 OUT = ROOT / "bench" / "out"
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20[0-2]\d)\b")
@@ -134,8 +134,12 @@ def _ingest(folder: str) -> None:
     began = time.perf_counter()
     report = pipeline.ingest([folder], progress=sys.stderr.isatty(), prune=True)
     seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    again = pipeline.ingest([folder], progress=False, prune=True)
+    noop = time.perf_counter() - began
+    assert not again.changed, again.summary()
     print(json.dumps({"articles": report.added + report.updated, "chunks": report.chunks, "seconds": seconds,
-                      "chunks_s": report.chunks / seconds, "maxrss": _maxrss_mib()}))
+                      "chunks_s": report.chunks / seconds, "noop": noop, "maxrss": _maxrss_mib()}))
 
 
 def _child(what: str, env: dict, *args: str) -> dict:
@@ -216,7 +220,7 @@ def run_corpus(n: int, server_ingest: str) -> list[dict]:
                 print(f"[{datetime.now():%H:%M:%S}] {n} articles: copying the index to the server", flush=True)
                 _copy_index(index, port)
                 ingest = {"articles": ingest["articles"], "chunks": ingest["chunks"], "seconds": None,
-                          "chunks_s": None, "maxrss": None}
+                          "chunks_s": None, "noop": None, "maxrss": None}
             else:
                 print(f"[{datetime.now():%H:%M:%S}] {n} articles: server ingest", flush=True)
                 ingest = _child("ingest", env, str(folder))
@@ -245,13 +249,13 @@ def report(rows: list[dict], args) -> str:
              "- Ingest: `qa ingest` in a process of its own, model already loaded. Probe: a fresh process; "
              "\"load\" is its start until the embedding model is loaded and the index open, \"first\" the time "
              "from then to its first fast-mode answer; p50/p95 over the questions, three rounds.", "",
-             "| Articles | Index | Chunks | Ingest s | Chunks/s | Ingest peak RSS MiB | On disk MiB | Load s "
+             "| Articles | Index | Chunks | Ingest s | Chunks/s | No-op sync s | Ingest peak RSS MiB | On disk MiB | Load s "
              "| First answer s | ask p50 ms | ask p95 ms | Probe peak RSS MiB | Server peak RSS MiB |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p = r["probe"]
         lines.append(f"| {r['corpus']} | {r['index']} | {r['chunks']} | {num(r['seconds'], '.0f')} "
-                     f"| {num(r['chunks_s'], '.1f')} | {num(r['maxrss'], '.0f')} | {r['disk']:.0f} | {p['load_s']:.1f} "
+                     f"| {num(r['chunks_s'], '.1f')} | {num(r['noop'], '.1f')} | {num(r['maxrss'], '.0f')} | {r['disk']:.0f} | {p['load_s']:.1f} "
                      f"| {p['first_s']:.2f} | {p['p50']:.0f} | {p['p95']:.0f} | {p['maxrss']:.0f} "
                      f"| {num(r.get('server_rss'), '.0f')} |")
     if args.server_ingest == "copy":

@@ -158,7 +158,24 @@ def metrics(rows: list[XResult]) -> dict[str, float]:
     }
 
 
-COLUMNS = ("answerable", "absent", "contains", "short_f1", "cite_holds", "declined_absent", "declined_answerable",
+def retrieval_hits(pipeline, questions: list[XQuestion], ks: tuple[int, ...] = (1, 3, 5)) -> dict[str, float]:
+    """hit@k of the hybrid retrieval on the answerable questions: a reference span stands in one of the
+    first k passages (a passage counts with the near-duplicates folded into it)."""
+    from eval import metrics as m
+
+    answerable = [q for q in questions if q.answerable]
+    found = {k: [] for k in ks}
+    retriever = pipeline.retriever.__class__(pipeline.store, pipeline.embedder, top_k=max(ks))
+    for q in answerable:
+        passages = retriever.retrieve(q.question)
+        first = next((i for i, p in enumerate(passages)
+                      if any(m.has_fact(s, c.text) for s in q.answers for c in p.chunks)), None)
+        for k in ks:
+            found[k].append(float(first is not None and first < k))
+    return {f"hit@{k}": m.mean(found[k]) for k in ks}
+
+
+COLUMNS = ("answerable", "absent", "hit@1", "hit@3", "hit@5", "contains", "short_f1", "cite_holds", "declined_absent", "declined_answerable",
            "unsupported", "wrong_language", "p50_s", "p95_s")
 
 
@@ -194,9 +211,10 @@ def evaluate(systems: list[str], parts: list[str], out: Path, *, progress: bool 
                 pipeline.warm_up_llm()
                 llm = pipeline.llm
             asked = [q for q in questions if q.part == part]
+            hits = retrieval_hits(pipeline, asked)
             for system in systems:
                 rows = ask_all(pipeline, asked, system, progress)
-                results[(part, system)] = metrics(rows)
+                results[(part, system)] = {**hits, **metrics(rows)}
                 rows_all += rows
     folder = out / f"{started:%Y%m%d-%H%M%S}-xquad-dev"
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,7 +256,8 @@ def report(results, rows: list[XResult], started, parts) -> str:
              "declined.", "",
              f"Calibration in use: fitted on {cal.fitted_on.get('data', 'nothing (defaults)')}.", "",
              table(results), "",
-             "**contains**: the answer states a reference span; **short_f1**: SQuAD token F1 of the short "
+             "**hit@k**: a reference span stands in one of the first k retrieved passages (answerable "
+             "questions); **contains**: the answer states a reference span; **short_f1**: SQuAD token F1 of the short "
              "answer (of the whole answer when there is none); **cite_holds**: a cited passage holds the span "
              "(answered questions); **declined_absent** / **declined_answerable**: declined when the "
              "article is not in the index / when it is; **unsupported**: answers stating a name, number or "

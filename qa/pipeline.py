@@ -57,7 +57,7 @@ class Pipeline:
     def ranker(self):
         from qa.relevance import SentenceRanker
 
-        return SentenceRanker(self.store, self.calibration)
+        return SentenceRanker(self.store, self.calibration, embed=self.embedder.embed_passages)
 
     @cached_property
     def extractive(self):

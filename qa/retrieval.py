@@ -68,7 +68,7 @@ class Retriever:
 
         index = self._lexical_index()
         with self._lock:  # the stemmer is not safe to share between threads
-            tokens = tokenize([question], self._stemmer)[0]
+            tokens = tokenize([question], self._stemmer, query=True)[0]
         hits = index.search(tokens, self.candidates)
         scores = dict(hits)
         return [(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]

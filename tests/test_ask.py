@@ -24,13 +24,16 @@ UNANSWERABLE = [p for p in PAIRS if not p.answerable and p.kind in SINGLE]
 TWO_PASSAGES = [p for p in PAIRS if p.kind == "two_passages"]
 # Measured misses, kept visible instead of dropped (`qa eval` reports them too):
 HARD = {
+    # Since issue 13 (int8 vectors; sentences judged alone only among the four best): putin-mittwoch,
+    # en2-hours and no-near-selenskyj-biden-uhrzeit hold now, these two do not.
+    "uschakow": "the sentence about Putin's call ranks above the Uschakow sentence, whose passage is retrieved",
+    "en-deaths": "the English question gets the 120.000-soldiers sentence quoted, not the 13.000 deaths",
     "mitsotakis": "'Regierungschef' vs 'Ministerpräsident': the passage ranks 10th in hybrid retrieval",
     "video-beginn": "retrieved at rank 2, but the answerer prefers a sentence about the Tuesday video call",
     "en-soldiers": "the English question ranks the 70.000 passage 9th: no lexical help across languages",
     "pp-hilfe-armee": "'Hilfe für die Armee' picks Putin's reply to Biden, not the 'Verteidigungsmaterial' sentence",
     "pp-spaete-stunde": "answers with the sentence giving the time, not the one saying why the hour is no problem",
     "pp-paesse": "'Ausweisdokumente' vs 'Pässe': no sentence scores high enough, so it abstains",
-    "putin-mittwoch": "the day sits in the sentence before the one about the security dialogue",
     "interfax": "the agency is named in the sentence around the Peskow quote the answerer picks",
     "en-invasion-2022": "cross-language: the supporting passage is not in the top 3",
     # Near misses: a sentence about the same event scores as an answer, though the asked detail is missing.
@@ -41,7 +44,6 @@ HARD = {
     "no-near-nrr-ort": "near miss: answers with the sentence that the NATO-Russia Council meets on 12 January",
     "no-near-genf-delegation": "near miss: answers with the sentence that the Geneva meeting takes place",
     "no-near-drohnen-zahl": "near miss: answers with the sentence that drones are stationed, which gives no number",
-    "no-near-selenskyj-biden-uhrzeit": "near miss: answers with Selenskyj's sentence about his call with Biden",
     "no-near-deutscher-regierungschef": "near miss: answers with the sentence about the five leaders' call",
     "no-near-en-capitals": "near miss: answers with the sentence about the two draft documents",
     "no-near-en-front-town": "near miss: answers with the sentence that Selenskyj visited the front",
@@ -54,7 +56,6 @@ HARD = {
     "en2-relations": "answers with the sentence before the 'beklagenswert' one",
     "en2-structure": "answers with the sentence about the proposals within a week",
     "en2-provocative": "answers with the article's first sentence about the security dialogue",
-    "en2-hours": "declines: the 'mehrere Stunden' sentence scores below the calibrated decision",
     # Questions that ask two things: each part is answered, but one part with the wrong sentence.
     "tp-selenskyj-front-telefonat": "'er' in the second part is Selenskyj; it finds Putin's call with Biden",
     "tp-beginn-leitung": "the first part misses as in 'video-beginn': the Tuesday call's agenda outscores its start",
@@ -233,3 +234,32 @@ def test_the_command_line_prints_the_answer_and_its_passages(tmp_path):
     assert "12. Januar" in run.stdout.splitlines()[0] and "[1] Telefonat zwischen Putin und Biden" in run.stdout
     empty = subprocess.run([sys.executable, "-m", "qa", "ask", " "], capture_output=True, text=True, timeout=300)
     assert empty.returncode == 2 and empty.stderr.startswith("error: the question is empty")
+
+
+def test_the_best_sentences_are_judged_by_their_own_vectors_once(pipeline):
+    import numpy as np
+
+    from qa.relevance import SentenceRanker
+
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return pipeline.embedder.embed_passages(texts)
+
+    question = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
+    vector = pipeline.embedder.embed_query(question)
+    passages = pipeline.retriever.retrieve(question, vector)
+    ranker = SentenceRanker(pipeline.store, pipeline.calibration, embed=embed, refine=4)
+    ranked = ranker.rank(question, vector, passages)
+    assert "70.000" in ranked[0].text
+    alone = pipeline.embedder.embed_passages([c.text for c in ranked[:4]])
+    # int8 activations are quantized per batch, so a sentence's vector moves a little with its batch
+    assert min(float(a @ c.vector) for a, c in zip(alone, ranked[:4])) > 0.995
+    pooled = {c.text: c.vector for c in SentenceRanker(pipeline.store, pipeline.calibration).rank(question, vector,
+                                                                                                  passages)}
+    assert min(float(pooled[c.text] @ c.vector) for c in ranked[:4]) < 0.99   # in context, not alone
+    asked = sum(len(c) for c in calls)
+    assert 4 <= asked <= 8   # the four best and the sentences before them
+    ranker.rank(question, vector, passages)
+    assert sum(len(c) for c in calls) == asked   # seen before: nothing embedded again
