@@ -96,7 +96,7 @@ class LLMAnswerer:
         First comes a ``Draft``, the fast answer, unless every part is declined before the model runs.
         """
         store = self.extractive.ranker.store
-        sentences = store.sentence_vectors(c.article_id for _, _, ps in parts for p in ps for c in p.chunks)
+        sentences = store.chunk_sentences(c for _, _, ps in parts for p in ps for c in p.chunks)
         ranked = [self.ranker.rank(q, v, ps, sentences) for q, v, ps in parts]
         fast = [self.extractive.answer(q, v, ps, language, r) for (q, v, ps), r in zip(parts, ranked)]
         draft = combine(question, fast, language)

@@ -99,10 +99,11 @@ class SentenceRanker:
              sentences: dict | None = None) -> list[Candidate]:
         """Every sentence of the passages, scored for ``question``, best first.
 
-        ``sentences``: the passages' articles' stored sentences, when the caller has fetched them already.
+        ``sentences``: the passages' chunks' stored sentences (``ChunkStore.chunk_sentences``), when the
+        caller has fetched them already.
         """
         if sentences is None:
-            sentences = self.store.sentence_vectors(c.article_id for p in passages for c in p.chunks)
+            sentences = self.store.chunk_sentences(c for p in passages for c in p.chunks)
         groups: dict[str, Candidate] = {}
         for rank, passage in enumerate(passages):
             for chunk in passage.chunks:

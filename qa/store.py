@@ -355,6 +355,23 @@ class ChunkStore:
         self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
         return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
+    def chunk_sentences(self, chunks: Iterable[Chunk]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
+        """The stored sentences (start, end, text, vector) that lie in these chunks, by article, in text order.
+
+        Read by chunk id: a chunk's own record and the two before it (a sentence is kept with the first chunk
+        that holds it, and chunks overlap by a sentence), never by scanning the index for an article.
+        """
+        chunks = list(chunks)
+        ids = sorted({f"{c.article_id}#{n}" for c in chunks for n in range(max(0, c.n - 2), c.n + 1)})
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        found: dict[str, list] = {c.article_id: [] for c in chunks}
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            found[meta["article"]].extend(_sentences_of(text, meta))
+        self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
+        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
+
     def _legacy_sentences(self, article_ids: list[str], found: dict[str, list], *, vectors: bool) -> None:
         """Fill in the sentences of articles written by an older version (a sentence collection of their own)."""
         if not article_ids or self._legacy is None:

@@ -89,6 +89,11 @@ def test_an_interrupted_run_is_completed_by_the_next(corpus, store, embedder, se
     starts = {a: [row[0] for row in rows] for a, rows in sentences.items()}
     assert all(s and len(s) == len(set(s)) for s in starts.values()), "no sentence was left behind or written twice"
     assert _sync(corpus, store, embedder, settings).unchanged == 5
+    for chunk in store.all_chunks():   # read by chunk id, a chunk's sentences are the same as by article
+        inside = [(a, b, t) for a, b, t, _ in sentences[chunk.article_id] if chunk.start <= a and b <= chunk.end]
+        got = [(a, b, t) for a, b, t, _ in store.chunk_sentences([chunk])[chunk.article_id]
+               if chunk.start <= a and b <= chunk.end]
+        assert got == inside and inside, chunk.id
 
 
 def test_bad_files_are_skipped_and_reported_and_lose_nothing(corpus, store, embedder, settings):
