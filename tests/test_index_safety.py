@@ -388,7 +388,7 @@ def test_an_ingest_killed_at_random_points_is_completed_by_the_next_run(own, emb
             while run.poll() is None and store.count() == start:
                 time.sleep(0.1)
                 store.refresh()
-            delay = rng.uniform(0, 0.9 * ingest_s * _WRITE_BATCH_CHUNKS / reference.count())
+            delay = rng.uniform(0, 0.5 * ingest_s * _WRITE_BATCH_CHUNKS / reference.count())
         try:
             run.wait(timeout=delay)
         except subprocess.TimeoutExpired:
