@@ -348,12 +348,8 @@ class ChunkStore:
         ids = sorted(set(article_ids))
         if not ids:
             return {}
-        got = self.collection.get(where={"article": {"$in": ids}}, include=["documents", "metadatas"])
-        found: dict[str, list] = {a: [] for a in ids}
-        for text, meta in zip(got["documents"], got["metadatas"]):
-            found[meta["article"]].extend(_sentences_of(text, meta))
-        self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
-        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
+        return self._sentences_in(self.collection.get(where={"article": {"$in": ids}},
+                                                      include=["documents", "metadatas"]), ids)
 
     def chunk_sentences(self, chunks: Iterable[Chunk]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
         """The stored sentences (start, end, text, vector) that lie in these chunks, by article, in text order.
@@ -365,8 +361,13 @@ class ChunkStore:
         ids = sorted({f"{c.article_id}#{n}" for c in chunks for n in range(max(0, c.n - 2), c.n + 1)})
         if not ids:
             return {}
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        found: dict[str, list] = {c.article_id: [] for c in chunks}
+        return self._sentences_in(self.collection.get(ids=ids, include=["documents", "metadatas"]),
+                                  [c.article_id for c in chunks])
+
+    def _sentences_in(self, got: dict, article_ids: Iterable[str]) -> dict[str, list]:
+        """The sentences carried by the chunk records ``got``, by article (older indexes: from their own
+        collection), in text order."""
+        found: dict[str, list] = {a: [] for a in article_ids}
         for text, meta in zip(got["documents"], got["metadatas"]):
             found[meta["article"]].extend(_sentences_of(text, meta))
         self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
