@@ -9,10 +9,13 @@ fresh embedded index:
   * ``onnx``: this code as shipped (int8 ONNX Runtime, one pass).
 
 Corpora: ``generated`` (``--articles`` news articles varied from ``seeds/``, ``bench/bench.py``'s
-generator) and ``real`` (the seed articles and the 24 XQuAD dev articles, unvaried German text).
+generator), ``XQuAD paragraphs`` (``--wiki`` articles made of 2–5 XQuAD dev paragraphs each, real German
+prose with its numbers and years varied, ``bench/scale.py``'s generator) and ``real`` (the seed articles and
+the 24 XQuAD dev articles, unvaried; small enough that an ingest's fixed start, importing llama-index's
+Chroma store and Chroma, weighs in).
 Prints a Markdown table and writes it to ``--out``. Run it alone:
 
-    python bench/compare_ingest.py [--articles 2000] [--before 1cb3ad6] [--rounds 1]
+    python bench/compare_ingest.py [--articles 2000] [--wiki 300] [--before 1cb3ad6]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate_corpus  # noqa: E402  (bench/bench.py: this folder is on the path)
+from scale import wiki_corpus  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -84,6 +88,7 @@ def ingest(code: Path, backend: str | None, folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--wiki", type=int, default=300, help="articles of the XQuAD-paragraph corpus")
     parser.add_argument("--before", default="1cb3ad6")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "compare_results.md")
     args = parser.parse_args()
@@ -92,7 +97,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qa-compare-corpus-") as work:
         generated = Path(work) / "generated"
         generate_corpus(ROOT / "seeds", generated, args.articles)
-        corpora = [(f"generated ({args.articles})", generated), ("real (seeds + XQuAD dev, 29)", real_corpus(Path(work) / "real"))]
+        corpora = [(f"generated ({args.articles})", generated),
+                   (f"XQuAD paragraphs ({args.wiki})", wiki_corpus(Path(work) / "wiki", args.wiki)),
+                   ("real (seeds + XQuAD dev, 29)", real_corpus(Path(work) / "real"))]
         for label, folder in corpora:
             results = {}
             for name, code, backend in runs:
@@ -106,7 +113,7 @@ def main() -> None:
     text = "\n".join([
         "# Ingest speed: before issue 13 against both backends now", "",
         f"- Date: {datetime.now().isoformat(timespec='seconds')}; nproc {len(os.sched_getaffinity(0))}; "
-        f"`python bench/compare_ingest.py --articles {args.articles} --before {args.before}`",
+        f"`python bench/compare_ingest.py --articles {args.articles} --wiki {args.wiki} --before {args.before}`",
         "- Each ingest in a fresh process into a fresh embedded index, model loaded before the clock starts.", "",
         "| Corpus | Code | Chunks | Ingest s | Chunks/s | vs before | Peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|---:|", *rows, ""])

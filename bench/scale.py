@@ -11,13 +11,14 @@ For each corpus and each kind of index it reports:
 
 The corpus mixes news articles varied from ``seeds/`` (``bench/bench.py``'s generator) with articles made of
 the XQuAD dev articles' paragraphs (German Wikipedia), their numbers, years and dates varied. It is
-written once into ``bench/out/corpus-N`` and reused.
+written once into ``bench/out/corpus-N`` and reused; the indexes are kept in ``bench/out/scale-N`` (``--reuse``
+probes them again without ingesting).
 
 ``--server-ingest copy`` fills the server from the embedded index of the same corpus (the same records,
 vectors and lexical log, copied through the client) instead of embedding everything a second time; the
 server's ingest speed is then measured on the smaller corpus only. Run it alone (``make bench-scale``):
 
-    python bench/scale.py [--articles 20000] [--small 2000] [--server-ingest full|copy]
+    python bench/scale.py [--articles 20000] [--small 2000] [--server-ingest full|copy] [--reuse]
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +61,20 @@ def _wiki_article(pool: list[tuple[str, list[str]]], rng: random.Random) -> str:
     text = _NUMBER.sub(lambda m: f"{rng.randrange(10, 999) * (1000 if '.' in m.group() else 1):,}".replace(",", "."),
                        text)
     return f" date {rng.randint(2015, 2025)}-{rng.randint(1, 12):02d} {title}\n\n{text}\n"
+
+
+def wiki_corpus(folder: Path, n: int, seed: int = 1) -> Path:
+    """``n`` distinct articles of XQuAD dev paragraphs (real German prose, numbers and years varied)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    pool = _xquad_pool()
+    seen: set[str] = set()
+    while len(seen) < n:
+        text = _wiki_article(pool, rng)
+        if text not in seen:
+            seen.add(text)
+            (folder / f"wiki_{len(seen):05d}.txt").write_text(text, encoding="utf-8")
+    return folder
 
 
 def corpus(n: int, seed: int = 0) -> Path:
@@ -202,40 +216,55 @@ def _copy_index(source: Path, port: int) -> None:
                            documents=got["documents"][at:at + step], metadatas=got["metadatas"][at:at + step])
 
 
-def run_corpus(n: int, server_ingest: str) -> list[dict]:
+def _ingested(kind: str, work: Path, reuse: bool, env: dict, folder: Path) -> dict:
+    """The ingest's figures: measured now, or (``--reuse``) those kept from a run that built this index."""
+    kept = work / f"ingest-{kind}.json"
+    if reuse and kept.exists():
+        return json.loads(kept.read_text())
+    figures = _child("ingest", env, str(folder))
+    kept.write_text(json.dumps(figures))
+    return figures
+
+
+def run_corpus(n: int, server_ingest: str, reuse: bool) -> list[dict]:
+    """Index ``corpus(n)`` embedded and on a server, in ``bench/out/scale-<n>``, and probe both."""
     folder = corpus(n)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="qa-scale-") as work:
-        work = Path(work)
-        index = work / "index"
-        env = {"QA_INDEX_DIR": str(index), "QA_SEEDS_DIR": str(work / "none")}
-        print(f"[{datetime.now():%H:%M:%S}] {n} articles: embedded ingest", flush=True)
-        ingest = _child("ingest", env, str(folder))
-        size = _du_mib(index)
-        print(f"[{datetime.now():%H:%M:%S}] {n} articles: embedded probe", flush=True)
-        probe = _child("probe", env)
-        rows.append({"corpus": n, "index": "embedded", **ingest, "disk": size, "probe": probe})
+    work = OUT / f"scale-{n}"
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    index = work / "index"
+    env = {"QA_INDEX_DIR": str(index), "QA_SEEDS_DIR": str(work / "none")}
+    print(f"[{datetime.now():%H:%M:%S}] {n} articles: embedded ingest", flush=True)
+    ingest = _ingested("embedded", work, reuse, env, folder)
+    size = _du_mib(index)
+    print(f"[{datetime.now():%H:%M:%S}] {n} articles: embedded probe", flush=True)
+    probe = _child("probe", env)
+    rows.append({"corpus": n, "index": "embedded", **ingest, "disk": size, "probe": probe})
 
-        data = work / "server"
-        server, port = _server(data)
-        try:
-            env = {"QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(port), "QA_SEEDS_DIR": str(work / "none")}
-            if server_ingest == "copy":
-                print(f"[{datetime.now():%H:%M:%S}] {n} articles: copying the index to the server", flush=True)
+    data = work / "server"
+    server, port = _server(data)
+    try:
+        env = {"QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(port), "QA_SEEDS_DIR": str(work / "none")}
+        if server_ingest == "copy":
+            print(f"[{datetime.now():%H:%M:%S}] {n} articles: copying the index to the server", flush=True)
+            if not (reuse and (work / "ingest-server.json").exists()):
                 _copy_index(index, port)
-                ingest = {"articles": ingest["articles"], "chunks": ingest["chunks"], "seconds": None,
-                          "chunks_s": None, "noop": None, "maxrss": None}
-            else:
-                print(f"[{datetime.now():%H:%M:%S}] {n} articles: server ingest", flush=True)
-                ingest = _child("ingest", env, str(folder))
-            size = _du_mib(data)
-            print(f"[{datetime.now():%H:%M:%S}] {n} articles: server probe", flush=True)
-            probe = _child("probe", env)
-            rows.append({"corpus": n, "index": "server", **ingest, "disk": size, "probe": probe,
-                         "server_rss": _peak_of(server.pid)})
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+                (work / "ingest-server.json").write_text("{}")
+            ingest = {"articles": ingest["articles"], "chunks": ingest["chunks"], "seconds": None,
+                      "chunks_s": None, "noop": None, "maxrss": None}
+        else:
+            print(f"[{datetime.now():%H:%M:%S}] {n} articles: server ingest", flush=True)
+            ingest = _ingested("server", work, reuse, env, folder)
+        size = _du_mib(data)
+        print(f"[{datetime.now():%H:%M:%S}] {n} articles: server probe", flush=True)
+        probe = _child("probe", env)
+        rows.append({"corpus": n, "index": "server", **ingest, "disk": size, "probe": probe,
+                     "server_rss": _peak_of(server.pid)})
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
     return rows
 
 
@@ -280,10 +309,13 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2000, help="the smaller corpus (0: none)")
     parser.add_argument("--server-ingest", choices=("full", "copy"), default="copy")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "scale_results.md")
+    parser.add_argument("--reuse", action="store_true",
+                        help="probe the indexes a former run left in bench/out/scale-N (after a change to the "
+                             "question path), quoting that run's ingest figures")
     args = parser.parse_args()
     rows = []
     for n in [x for x in (args.articles, args.small) if x]:   # the large corpus first: it matters most
-        rows += run_corpus(n, "full" if n == args.small else args.server_ingest)
+        rows += run_corpus(n, "full" if n == args.small else args.server_ingest, args.reuse)
         text = report(rows, args)
         args.out.write_text(text, encoding="utf-8")
         print(text, flush=True)

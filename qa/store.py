@@ -235,26 +235,36 @@ class ChunkStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def _pages(self, include: list[str], collection=None):
+    def _pages(self, include: list[str], collection=None, where: dict | None = None):
         collection = collection or self.collection
         offset = 0
         while True:
-            page = collection.get(include=include, limit=_PAGE, offset=offset)
+            page = collection.get(include=include, where=where, limit=_PAGE, offset=offset)
             if not page["ids"]:
                 return
             yield page
             offset += len(page["ids"])
 
     def article_states(self) -> dict[str, ArticleState]:
-        found: dict[str, list] = {}
-        for page in self._pages(["metadatas"]):
-            for meta in page["metadatas"]:
-                entry = found.setdefault(meta["article"], [meta["fingerprint"], meta["n_chunks"], 0, True])
-                entry[2] += 1
-                entry[3] = entry[3] and meta["fingerprint"] == entry[0]
-        # Chunks from two different writes of one article count as incomplete.
-        return {a: ArticleState(fp, expected, present if same else -1)
-                for a, (fp, expected, present, same) in found.items()}
+        """Each article's fingerprint and chunk count as written (from its first chunk) and its chunks now.
+
+        Reads the chunk ids and the first chunks' metadata only: every chunk's metadata carries its sentences
+        and their vectors, and reading all of it took 15.6 s at 48k chunks. An article whose first chunk is
+        missing counts as incomplete. A write deletes an article's chunks before it adds the new ones, so
+        the chunks of two writes of one article never stand side by side.
+        """
+        heads = {meta["article"]: (meta["fingerprint"], meta["n_chunks"]) for meta in self._first_chunks()}
+        return {article: ArticleState(*heads.get(article, ("", -1)), count)
+                for article, count in self._chunk_counts().items()}
+
+    def _chunk_counts(self) -> Counter[str]:
+        """How many chunks each article has, from the chunk ids (``article#n``) alone."""
+        return Counter(chunk_id.rpartition("#")[0] for page in self._pages([]) for chunk_id in page["ids"])
+
+    def _first_chunks(self) -> Iterator[dict]:
+        """The metadata of every article's first chunk."""
+        for page in self._pages(["metadatas"], where={"n": 0}):
+            yield from page["metadatas"]
 
     def write_many(self, batch: Iterable[ArticleVectors]) -> None:
         """Replace what the index holds of several articles: one delete, then one add for all of them.
@@ -385,14 +395,9 @@ class ChunkStore:
 
     def articles(self) -> list[ArticleInfo]:
         """Every article in the index, newest first (then by title), without its text."""
-        first: dict[str, dict] = {}  # an article's fields, from any one of its chunks
-        chunks: Counter[str] = Counter()
-        for page in self._pages(["metadatas"]):
-            for meta in page["metadatas"]:
-                first.setdefault(meta["article"], meta)
-                chunks[meta["article"]] += 1
-        found = sorted((ArticleInfo(**_info_fields(meta), chunks=chunks[a]) for a, meta in first.items()),
-                       key=lambda a: (a.title.casefold(), a.id))
+        chunks = self._chunk_counts()
+        found = sorted((ArticleInfo(**_info_fields(meta), chunks=chunks[meta["article"]])
+                        for meta in self._first_chunks()), key=lambda a: (a.title.casefold(), a.id))
         return sorted(found, key=lambda a: a.date, reverse=True)  # stable: the titles' order stays within a date
 
     def article(self, article_id: str) -> ArticleInfo | None:
