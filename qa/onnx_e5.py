@@ -100,24 +100,19 @@ class OnnxEncoder:
         self._pad = self.tokenizer.token_to_id("<pad>") or 1
 
     def _states(self, strings: list[str], batch_size: int):
-        """Each string's token states (padding removed) and token offsets, in the given order.
+        """Each string's token states and token offsets, in the given order.
 
-        Strings are run in batches of similar length, so little is spent on padding."""
+        Each string runs through the model alone (``batch_size`` is not used): dynamic quantization scales
+        a run's activations by the range of the whole input tensor, so in a batch a text's vector would
+        depend on the texts beside it (cosine 0.997 against the same text alone) and a resumed ingest
+        would not give the vectors of a clean one. Alone, nothing is spent on padding, and 2 cores embedded
+        as many chunks a second as in batches of 8 (64 against 62)."""
         encodings = self.tokenizer.encode_batch(strings, add_special_tokens=True)
-        order = sorted(range(len(strings)), key=lambda i: len(encodings[i].ids))
-        states: list = [None] * len(strings)
-        for at in range(0, len(order), batch_size):
-            part = order[at:at + batch_size]
-            width = max(len(encodings[i].ids) for i in part)
-            ids = np.full((len(part), width), self._pad, dtype=np.int64)
-            mask = np.zeros((len(part), width), dtype=np.int64)
-            for row, i in enumerate(part):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            (hidden,) = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask})
-            for row, i in enumerate(part):
-                states[i] = hidden[row, :len(encodings[i].ids)]
+        states = []
+        for encoding in encodings:
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            (hidden,) = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+            states.append(hidden[0])
         return states, [np.asarray(e.offsets, dtype=np.int64) for e in encodings]
 
     def encode(self, texts: list[str], kind: str, batch_size: int) -> np.ndarray:
