@@ -63,17 +63,21 @@ def _wiki_article(pool: list[tuple[str, list[str]]], rng: random.Random) -> str:
     return f" date {rng.randint(2015, 2025)}-{rng.randint(1, 12):02d} {title}\n\n{text}\n"
 
 
-def wiki_corpus(folder: Path, n: int, seed: int = 1) -> Path:
-    """``n`` distinct articles of XQuAD dev paragraphs (real German prose, numbers and years varied)."""
+def _write_distinct(folder: Path, n: int, make, name: str) -> None:
+    """``n`` distinct texts from ``make()``, written as ``<name>_<k>.txt`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    pool = _xquad_pool()
     seen: set[str] = set()
     while len(seen) < n:
-        text = _wiki_article(pool, rng)
+        text = make()
         if text not in seen:
             seen.add(text)
-            (folder / f"wiki_{len(seen):05d}.txt").write_text(text, encoding="utf-8")
+            (folder / f"{name}_{len(seen):06d}.txt").write_text(text, encoding="utf-8")
+
+
+def wiki_corpus(folder: Path, n: int, seed: int = 1) -> Path:
+    """``n`` distinct articles of XQuAD dev paragraphs (real German prose, numbers and years varied)."""
+    rng, pool = random.Random(seed), _xquad_pool()
+    _write_distinct(folder, n, lambda: _wiki_article(pool, rng), "wiki")
     return folder
 
 
@@ -84,16 +88,11 @@ def corpus(n: int, seed: int = 0) -> Path:
     if done.exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     rng = random.Random(seed)
     heads, paras = seed_pool(ROOT / "seeds")
     wiki = _xquad_pool()
-    seen: set[str] = set()
-    while len(seen) < n:
-        text = make_article(heads, paras, rng) if rng.random() < 0.5 else _wiki_article(wiki, rng)
-        if text not in seen:
-            seen.add(text)
-            (folder / f"art_{len(seen):06d}.txt").write_text(text, encoding="utf-8")
+    _write_distinct(folder, n, lambda: make_article(heads, paras, rng) if rng.random() < 0.5
+                    else _wiki_article(wiki, rng), "art")
     done.touch()
     return folder
 

@@ -2,7 +2,7 @@
 
 The float32 model that ``qa.e5model`` builds is exported to ONNX (``torch.onnx``), its weights are
 quantized to int8 with ONNX Runtime's dynamic quantization (activations stay float and are quantized per
-batch), and the file is kept in the model's cache folder. Both steps run offline, once, in about 20 s; a
+run; each text runs alone), and the file is kept in the model's cache folder. Both steps run offline, once, in about 20 s; a
 killed export leaves nothing behind (it is written beside the target and renamed).
 """
 
@@ -97,12 +97,11 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
         self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
-        self._pad = self.tokenizer.token_to_id("<pad>") or 1
 
-    def _states(self, strings: list[str], batch_size: int):
+    def _states(self, strings: list[str]):
         """Each string's token states and token offsets, in the given order.
 
-        Each string runs through the model alone (``batch_size`` is not used): dynamic quantization scales
+        Each string runs through the model alone: dynamic quantization scales
         a run's activations by the range of the whole input tensor, so in a batch a text's vector would
         depend on the texts beside it (cosine 0.997 against the same text alone) and a resumed ingest
         would not give the vectors of a clean one. Alone, nothing is spent on padding, and 2 cores embedded
@@ -111,18 +110,20 @@ class OnnxEncoder:
         states = []
         for encoding in encodings:
             ids = np.asarray([encoding.ids], dtype=np.int64)
-            (hidden,) = self.session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+            (hidden,) = self.session.run(["last_hidden_state"],
+                                         {"input_ids": ids, "attention_mask": np.ones_like(ids)})
             states.append(hidden[0])
         return states, [np.asarray(e.offsets, dtype=np.int64) for e in encodings]
 
+    # ``batch_size``: the interface shared with the torch encoder; unused here (each text runs alone).
     def encode(self, texts: list[str], kind: str, batch_size: int) -> np.ndarray:
         prompt = PROMPTS["query" if kind == "query" else "document"]
-        states, _ = self._states([prompt + t for t in texts], batch_size)
+        states, _ = self._states([prompt + t for t in texts])
         return _normalize(np.stack([s.mean(axis=0) for s in states]))
 
     def encode_with_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int
                           ) -> tuple[np.ndarray, list[np.ndarray]]:
         prompt = PROMPTS["document"]
-        states, offsets = self._states([prompt + t for t in texts], batch_size)
+        states, offsets = self._states([prompt + t for t in texts])
         chunks = _normalize(np.stack([s.mean(axis=0) for s in states]))
         return chunks, [pool_spans(s, o, len(prompt), wanted) for s, o, wanted in zip(states, offsets, spans)]
