@@ -13,9 +13,11 @@ generator), ``XQuAD paragraphs`` (``--wiki`` articles made of 2–5 XQuAD dev pa
 prose with its numbers and years varied, ``bench/scale.py``'s generator) and ``real`` (the seed articles and
 the 24 XQuAD dev articles, unvaried; small enough that an ingest's fixed start, importing llama-index's
 Chroma store and Chroma, weighs in).
-Prints a Markdown table and writes it to ``--out``. Run it alone:
+``--repeat N`` runs the three in turn N times on each corpus (before, torch, onnx, before, …) and reports
+each one's median chunks/s, and the ratio of the medians: the machines here drift by a third within
+minutes, so one run each can mislead. Prints a Markdown table and writes it to ``--out``. Run it alone:
 
-    python bench/compare_ingest.py [--articles 2000] [--wiki 300] [--before 1cb3ad6]
+    python bench/compare_ingest.py [--articles 2000] [--wiki 300] [--repeat 1] [--corpora generated,wiki,real]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -90,31 +93,42 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--wiki", type=int, default=300, help="articles of the XQuAD-paragraph corpus")
     parser.add_argument("--before", default="1cb3ad6")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each code on each corpus, in turn")
+    parser.add_argument("--corpora", default="generated,wiki,real", help="comma-separated, from generated,wiki,real")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "compare_results.md")
     args = parser.parse_args()
     runs = [("before", tree(args.before), None), ("torch", ROOT, "torch"), ("onnx", ROOT, "onnx")]
+    wanted = set(args.corpora.split(","))
     rows = []
     with tempfile.TemporaryDirectory(prefix="qa-compare-corpus-") as work:
-        generated = Path(work) / "generated"
-        generate_corpus(ROOT / "seeds", generated, args.articles)
-        corpora = [(f"generated ({args.articles})", generated),
-                   (f"XQuAD paragraphs ({args.wiki})", wiki_corpus(Path(work) / "wiki", args.wiki)),
-                   ("real (seeds + XQuAD dev, 29)", real_corpus(Path(work) / "real"))]
+        corpora = []
+        if "generated" in wanted:
+            generate_corpus(ROOT / "seeds", Path(work) / "generated", args.articles)
+            corpora.append((f"generated ({args.articles})", Path(work) / "generated"))
+        if "wiki" in wanted:
+            corpora.append((f"XQuAD paragraphs ({args.wiki})", wiki_corpus(Path(work) / "wiki", args.wiki)))
+        if "real" in wanted:
+            corpora.append(("real (seeds + XQuAD dev, 29)", real_corpus(Path(work) / "real")))
         for label, folder in corpora:
-            results = {}
-            for name, code, backend in runs:
-                print(f"[{datetime.now():%H:%M:%S}] {label}: {name}", flush=True)
-                results[name] = ingest(code, backend, folder)
-            base = results["before"]["chunks"] / results["before"]["seconds"]
-            for name, r in results.items():
-                speed = r["chunks"] / r["seconds"]
-                rows.append(f"| {label} | {name} | {r['chunks']} | {r['seconds']:.1f} | {speed:.1f} | {speed / base:.2f}× "
-                            f"| {r['maxrss']:.0f} |")
+            results: dict[str, list[dict]] = {name: [] for name, _, _ in runs}
+            for round_ in range(args.repeat):
+                for name, code, backend in runs:
+                    print(f"[{datetime.now():%H:%M:%S}] {label}: {name} ({round_ + 1}/{args.repeat})", flush=True)
+                    results[name].append(ingest(code, backend, folder))
+            speeds = {name: statistics.median(r["chunks"] / r["seconds"] for r in rs) for name, rs in results.items()}
+            for name, rs in results.items():
+                each = ", ".join(f"{r['chunks'] / r['seconds']:.1f}" for r in rs)
+                rows.append(f"| {label} | {name} | {rs[0]['chunks']} | {statistics.median(r['seconds'] for r in rs):.1f} "
+                            f"| {speeds[name]:.1f} ({each}) | {speeds[name] / speeds['before']:.2f}× "
+                            f"| {max(r['maxrss'] for r in rs):.0f} |")
     text = "\n".join([
         "# Ingest speed: before issue 13 against both backends now", "",
         f"- Date: {datetime.now().isoformat(timespec='seconds')}; nproc {len(os.sched_getaffinity(0))}; "
-        f"`python bench/compare_ingest.py --articles {args.articles} --wiki {args.wiki} --before {args.before}`",
-        "- Each ingest in a fresh process into a fresh embedded index, model loaded before the clock starts.", "",
+        f"`python bench/compare_ingest.py --articles {args.articles} --wiki {args.wiki} --before {args.before} "
+        f"--repeat {args.repeat} --corpora {args.corpora}`",
+        "- Each ingest in a fresh process into a fresh embedded index, model loaded before the clock starts; "
+        f"the three codes in turn, {args.repeat} time(s): median seconds and chunks/s (each run's in brackets), "
+        "ratio of the medians.", "",
         "| Corpus | Code | Chunks | Ingest s | Chunks/s | vs before | Peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|---:|", *rows, ""])
     print(text)

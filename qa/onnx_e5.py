@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,11 @@ class OnnxEncoder:
 
         path = ensure_onnx(model_dir)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads()
+        # One thread per run, and as many runs at once as there are cores: a text of ~130 tokens is too small
+        # to split well between threads (2 cores: 1.2–1.6× the chunks/s of one run on two threads, with
+        # bitwise the same vectors; docs/measurements.md). A single question runs on one thread (7 against
+        # 5.5 ms).
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
@@ -97,6 +102,7 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()
         self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
+        self.workers = threads()
 
     def _states(self, strings: list[str]):
         """Each string's token states and token offsets, in the given order.
@@ -105,14 +111,21 @@ class OnnxEncoder:
         a run's activations by the range of the whole input tensor, so in a batch a text's vector would
         depend on the texts beside it (cosine 0.997 against the same text alone) and a resumed ingest
         would not give the vectors of a clean one. Alone, nothing is spent on padding, and 2 cores embedded
-        as many chunks a second as in batches of 8 (64 against 62)."""
+        as many chunks a second as in batches of 8 (64 against 62). The runs are spread over ``workers``
+        threads (ONNX Runtime releases the GIL while it runs)."""
         encodings = self.tokenizer.encode_batch(strings, add_special_tokens=True)
-        states = []
-        for encoding in encodings:
+
+        def run(encoding) -> np.ndarray:
             ids = np.asarray([encoding.ids], dtype=np.int64)
             (hidden,) = self.session.run(["last_hidden_state"],
                                          {"input_ids": ids, "attention_mask": np.ones_like(ids)})
-            states.append(hidden[0])
+            return hidden[0]
+
+        if len(encodings) == 1 or self.workers == 1:
+            states = [run(e) for e in encodings]
+        else:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed") as pool:
+                states = list(pool.map(run, encodings))
         return states, [np.asarray(e.offsets, dtype=np.int64) for e in encodings]
 
     # ``batch_size``: the interface shared with the torch encoder; unused here (each text runs alone).

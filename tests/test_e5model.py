@@ -152,3 +152,13 @@ def test_sentence_vectors_pooled_from_a_chunk_come_from_its_own_tokens(onnx_embe
     # Each is nearer its own sentence than the chunk's vector is; but read in context, a short sentence can
     # be as near its neighbour (why the ranker embeds the best candidates alone, qa.relevance).
     assert own.min() > 0.85 and np.all(own > alone @ vectors[0]), (own, alone @ vectors[0])
+
+
+def test_a_texts_int8_vector_depends_on_the_text_only(onnx_embedder):
+    # A resumed ingest must store what a clean one stores: the same text gives bitwise the same vector
+    # whether it is embedded alone or among others, in any order, on whichever worker thread runs it.
+    texts = _seed_paragraphs()[:12] + GERMAN
+    together = onnx_embedder.embed_passages(texts)
+    alone = np.stack([onnx_embedder.embed_passages([text])[0] for text in texts])
+    reordered = onnx_embedder.embed_passages(texts[::-1])[::-1]
+    assert np.array_equal(together, alone) and np.array_equal(together, reordered)
