@@ -257,8 +257,8 @@ def test_the_best_sentences_are_judged_by_their_own_vectors_once(pipeline):
     ranked = ranker.rank(question, vector, passages)
     assert "70.000" in ranked[0].text
     alone = pipeline.embedder.embed_passages([c.text for c in ranked[:4]])
-    # int8 activations are quantized per batch, so a sentence's vector moves a little with its batch
-    assert min(float(a @ c.vector) for a, c in zip(alone, ranked[:4])) > 0.995
+    # each text runs through the int8 model alone: the same vector whatever else is embedded with it
+    assert min(float(a @ c.vector) for a, c in zip(alone, ranked[:4])) > 0.99999
     pooled = {c.text: c.vector for c in SentenceRanker(pipeline.store, pipeline.calibration).rank(question, vector,
                                                                                                   passages)}
     assert min(float(pooled[c.text] @ c.vector) for c in ranked[:4]) < 0.99   # in context, not alone
