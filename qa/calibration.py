@@ -23,9 +23,11 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "calibration.json"
 
 @dataclass(frozen=True)
 class Calibration:
-    # Sentence score: these weights times ``relevance.Candidate.FEATURES`` (similarity, own, lexical,
-    # borrowed, pairs, typed, first_rank, novel). The defaults are the hand-set score before any fit.
-    sentence_weights: tuple[float, ...] = (1.0, 0.0, 0.15, 0.0, 0.0, 0.03, 0.02, 0.0)
+    # Sentence score = e5 similarity + w_lexical × shared words + w_type × holds the asked kind
+    #                  + w_rank / (passage rank + 1)
+    w_lexical: float = 0.15
+    w_type: float = 0.03
+    w_rank: float = 0.02
     # Answer or decline: a logistic model over ``Evidence.FEATURES``; answer when its probability is at
     # least ``answer_at``.
     decision_weights: tuple[float, ...] = (30.0, 0.0, 0.0, 0.0, 0.0, 1.0)
@@ -68,22 +70,18 @@ class Calibration:
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"the calibration file {path} has unknown fields {', '.join(sorted(unknown))}")
-        for name in ("decision_weights", "sentence_weights"):
-            if name in data:
-                data[name] = tuple(data[name])
+        if "decision_weights" in data:
+            data["decision_weights"] = tuple(data["decision_weights"])
         calibration = cls(**data)
-        from qa.relevance import Candidate, Evidence
+        from qa.relevance import Evidence
 
-        for name, weights, features in (("decision", calibration.decision_weights, Evidence.FEATURES),
-                                        ("sentence score", calibration.sentence_weights, Candidate.FEATURES)):
-            if len(weights) != len(features):
-                raise ConfigError(f"the calibration file {path} weighs {len(weights)} features, the {name} has "
-                                  f"{len(features)} ({', '.join(features)}); run `python eval/calibrate.py` to "
-                                  "fit it again")
+        if len(calibration.decision_weights) != len(Evidence.FEATURES):
+            raise ConfigError(f"the calibration file {path} weighs {len(calibration.decision_weights)} features, "
+                              f"the decision has {len(Evidence.FEATURES)} ({', '.join(Evidence.FEATURES)}); "
+                              "run `python eval/calibrate.py` to fit it again")
         return calibration
 
     def save(self, path: Path | str = DEFAULT_PATH) -> None:
         data = asdict(self)
         data["decision_weights"] = list(self.decision_weights)
-        data["sentence_weights"] = list(self.sentence_weights)
         Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

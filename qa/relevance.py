@@ -1,11 +1,9 @@
 """Sentence relevance: every sentence of the retrieved passages scored for the question, and the evidence
 on which the answerers decide whether the articles answer it at all.
 
-A candidate sentence is scored by a linear model over ``Candidate.FEATURES``: its e5 vector (stored at
-ingest) against the question, the share of the question's content words it holds (rare words weigh more),
-alone and with the sentence before it, the question's word pairs it holds in order, whether it holds the
-kind of fact asked for (a number, a time, a date, a name), what it says besides the question's words, and
-the rank of its passage. The weights come from ``Calibration`` (fitted by ``eval/calibrate.py``).
+A candidate sentence is scored by its own e5 vector (stored at ingest) against the question, plus the
+share of the question's content words it holds (rare words weigh more) and whether it holds the kind of
+fact asked for (a number, a time, a date, a name). The weights come from ``Calibration``.
 """
 
 from __future__ import annotations
@@ -37,17 +35,6 @@ class Candidate:
     lexical: float = 0.0         # weighted share of the question's words it holds
     typed: bool = False          # holds the kind of fact asked for
     score: float = 0.0
-    own: float = 0.0             # e5 cosine of the sentence itself
-    borrowed: float = 0.0        # weighted share of the question's words that only the sentence before holds
-    pairs: float = 0.0           # share of the question's adjacent content-word pairs it holds in order
-    novel: float = 0.0           # how much it says besides the question's words (0–1)
-
-    # What ``Calibration.sentence_weights`` weigh, in this order.
-    FEATURES = ("similarity", "own", "lexical", "borrowed", "pairs", "typed", "first_rank", "novel")
-
-    def features(self) -> np.ndarray:
-        return np.array([self.similarity, self.own, self.lexical, self.borrowed, self.pairs, float(self.typed),
-                         1.0 / (self.rank + 1), self.novel])
 
 
 @dataclass(frozen=True)
@@ -106,11 +93,7 @@ class SentenceRanker:
 
     def terms(self, text: str) -> set[str]:
         """The stemmed content words of ``text``."""
-        return set(self.words(text))
-
-    def words(self, text: str) -> list[str]:
-        """The stemmed content words of ``text``, in order."""
-        return self.stem([w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS])
+        return set(self.stem([w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]))
 
     def rank(self, question: str, query_vector: np.ndarray, passages: list[Passage],
              sentences: dict | None = None) -> list[Candidate]:
@@ -132,24 +115,15 @@ class SentenceRanker:
                                              Candidate(text, vector, rank, [], previous, previous_text))
                     cand.places.append((rank, chunk))
                     previous, previous_text = vector, text
-        asked = self.words(question)
-        wanted = set(asked)
-        asked_pairs = set(zip(asked, asked[1:]))
+        wanted = self.terms(question)
         kinds = asked_kinds(question)
-        words = {key: self.words(cand.text) for key, cand in groups.items()}
-        terms = {key: set(ws) for key, ws in words.items()}
-        before = {key: self.terms(cand.previous_text) if cand.previous_text else set() for key, cand in groups.items()}
+        terms = {key: self.terms(cand.text) for key, cand in groups.items()}
         # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
         # more than "Russland", which every candidate mentions.
         weight = {t: math.log(1 + len(groups) / (1 + sum(t in ts for ts in terms.values()))) for t in wanted}
         total = sum(weight.values())
         for key, cand in groups.items():
-            mine = wanted & terms[key]
-            cand.lexical = sum(weight[t] for t in mine) / total if total else 0.0
-            cand.borrowed = sum(weight[t] for t in (wanted & before[key]) - mine) / total if total else 0.0
-            cand.pairs = (len(asked_pairs & set(zip(words[key], words[key][1:]))) / len(asked_pairs)
-                          if asked_pairs else 0.0)
-            cand.novel = min(1.0, len(terms[key] - wanted) / 12)
+            cand.lexical = sum(weight[t] for t in wanted & terms[key]) / total if total else 0.0
             cand.typed = all(re.search(k, cand.text) for k in kinds) if kinds else False
             self._score(cand, query_vector)
         ranked = sorted(groups.values(), key=lambda c: -c.score)
@@ -164,12 +138,14 @@ class SentenceRanker:
         return sorted(best, key=lambda c: -c.score) + ranked[self.refine:]
 
     def _score(self, cand: Candidate, query_vector: np.ndarray) -> None:
+        cal = self.calibration
         own = float(query_vector @ cand.vector)
         # A sentence may borrow relevance from the one before it ("Moskau hat dort 70.000 Soldaten
         # zusammengezogen" after a sentence about the border), never lose its own.
         context = own if cand.previous is None else (own + float(query_vector @ cand.previous)) / 2
-        cand.own, cand.similarity = own, max(own, context)
-        cand.score = float(cand.features() @ self.calibration.sentence_weights)
+        cand.similarity = max(own, context)
+        cand.score = (cand.similarity + cal.w_lexical * cand.lexical + cal.w_type * cand.typed
+                      + cal.w_rank / (cand.rank + 1))
 
     def _embedded_alone(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Each text's own vector; computed once per text (the last 20,000 are kept)."""

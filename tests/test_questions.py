@@ -87,29 +87,3 @@ def test_a_history_with_bytes_that_were_not_utf8_is_cleaned_before_the_model_rea
     turns = check_history([("Wie hei\udcdft der Sprecher?", "Dmitri Pesk\udcf6w [1]")])
     assert turns == [("Wie hei\ufffdt der Sprecher?", "Dmitri Pesk?w [1]")]
     assert all(part.encode("utf-8") for turn in turns for part in turn)
-
-
-def test_sentence_features_read_the_question_in_german():
-    import numpy as np
-
-    from qa.calibration import Calibration
-    from qa.chunking import Chunk
-    from qa.relevance import Candidate, SentenceRanker
-    from qa.retrieval import Passage
-
-    text = ("Die Stadt Gießen sperrt die Lahnbrücke. Ab 21:30 Uhr fahren dort keine Busse mehr, sagte "
-            "Bürgermeisterin Weiß. Der Umbau der Brücke kostet 120.000 Euro.")
-    spans = [(0, 39), (40, 110), (111, len(text))]
-    chunk = Chunk("a.txt#0", "a.txt", 0, text, 0, len(text), "Brücke", "2021-12-01")
-    vectors = np.eye(3, 4, dtype=np.float32)
-    sentences = {"a.txt": [(s, e, text[s:e], v) for (s, e), v in zip(spans, vectors)]}
-    ranker = SentenceRanker(None, Calibration())
-    question = "Ab wann fahren über die Lahnbrücke in Gießen keine Busse?"
-    ranked = {c.text[:8]: c for c in ranker.rank(question, np.zeros(4, dtype=np.float32), [Passage(chunk, 1.0)],
-                                                  sentences)}
-    buses, bridge, cost = ranked["Ab 21:30"], ranked["Die Stad"], ranked["Der Umba"]
-    assert buses.typed and not bridge.typed                  # "ab wann" asks for a time; 21:30 is one
-    assert buses.pairs > 0 and bridge.pairs == 0             # "keine Busse" in the question's order
-    assert buses.borrowed > 0 and bridge.borrowed == 0       # "Gießen" and "Lahnbrücke" stand one sentence before
-    assert bridge.lexical > 0 and cost.lexical == 0          # "Lahnbrücke" stems alike; "Brücke" is another word
-    assert 0 < buses.novel <= 1 and len(buses.features()) == len(Candidate.FEATURES)
