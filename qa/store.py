@@ -118,6 +118,8 @@ class ChunkStore:
         return f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.server_mode else f"{s.index_dir}"
 
     def _open(self):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         s = self.settings
         try:
             if s.server_mode:
@@ -145,7 +147,7 @@ class ChunkStore:
         self._lexical = LexicalLog(lexical)
         self._client = client
         self._collection = collection
-        self._vector_store = None   # made at the first query: importing it costs an ingest ~1.3 s
+        self._vector_store = ChromaVectorStore(chroma_collection=collection)
 
     def _collections(self, client):
         """The chunk collection, the sentence collection of indexes written before sentences moved into the
@@ -226,13 +228,8 @@ class ChunkStore:
 
     @property
     def vector_store(self):
-        """llama-index's view of the chunk collection, which queries it."""
-        if self._collection is None:
+        if self._vector_store is None:
             self._open()
-        if self._vector_store is None:   # _open() resets it with every client it opens
-            from llama_index.vector_stores.chroma import ChromaVectorStore
-
-            self._vector_store = ChromaVectorStore(chroma_collection=self._collection)
         return self._vector_store
 
     def count(self) -> int:
