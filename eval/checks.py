@@ -19,6 +19,13 @@ def _templates() -> list[str]:
     return [load_prompt("extractive_lead_en"), "(the articles, in German:", ")"]
 
 
+def _declined_parts() -> list[re.Pattern]:
+    """The sentences that decline one part of a question („Zu „…“ steht nichts in den Artikeln.“): they
+    repeat the user's own words, and state nothing about the articles."""
+    return [re.compile(re.escape(load_prompt(name)).replace(re.escape("$question"), ".+?"))
+            for name in ("abstain_part_de", "abstain_part_en")]
+
+
 _checker: FactChecker | None = None
 
 
@@ -31,6 +38,8 @@ def unsupported(answer: Answer, question: str) -> list[str]:
         stemmer = german_stemmer()
         _checker = FactChecker(stemmer.stemWords)
     text = re.sub(r"\[\d+\]", " ", answer.text)
+    for declined in _declined_parts():
+        text = declined.sub(" ", text)
     for fixed in _templates():
         text = text.replace(fixed, " ")
     cited = " ".join(c.text for c in answer.citations)

@@ -197,3 +197,19 @@ def test_the_fast_run_meets_the_ci_thresholds_and_writes_the_report(tmp_path):
     assert set(FAST) <= set(rows) and "Weakest kind for extractive" in report
     answers = [json.loads(line) for line in (folder / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(answers) == len(FAST) * len(load_pairs())
+
+
+def test_a_declined_part_of_a_question_is_no_unsupported_statement():
+    from eval.checks import unsupported
+    from qa.answer import Answer, Citation
+
+    cited = ("Putin hatte zuletzt die NATO zu einem Ende ihrer Osterweiterung aufgefordert und dafür "
+             "schriftliche Garantien verlangt.")
+    citation = Citation(number=1, text=cited, article="000.txt", title="Putin", date="2021-12-13", score=1.0,
+                        quote=cited, end=len(cited))
+    question = "Was hat Putin von der NATO gefordert, und wann soll Selenskyj in Genf antworten?"
+    text = f"{cited} [1] Zu „Wann soll Selenskyj in Genf antworten?“ steht nichts in den Artikeln."
+    assert unsupported(Answer(text=text, citations=[citation], question=question), question) == []
+    # A name the product states in its own words is still caught.
+    text = f"{cited} [1] Selenskyj will am 21. Dezember in Genf antworten."
+    assert unsupported(Answer(text=text, citations=[citation], question=question), question)
