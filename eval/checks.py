@@ -3,6 +3,7 @@ do not hold, and is it in the language of the question?"""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from qa.answer import Answer
@@ -14,16 +15,18 @@ from qa.verify import FactChecker
 _QUOTED = re.compile(r"„[^“]*“|“[^”]*”|\"[^\"]*\"")
 
 
-def _templates() -> list[str]:
+@functools.cache
+def _templates() -> tuple[str, ...]:
     """The fixed words the product wraps around a quote: they are no statement about the articles."""
-    return [load_prompt("extractive_lead_en"), "(the articles, in German:", ")"]
+    return (load_prompt("extractive_lead_en"), "(the articles, in German:", ")")
 
 
-def _declined_parts() -> list[re.Pattern]:
+@functools.cache
+def _declined_parts() -> tuple[re.Pattern, ...]:
     """The sentences that decline one part of a question („Zu „…“ steht nichts in den Artikeln.“): they
     repeat the user's own words, and state nothing about the articles."""
-    return [re.compile(re.escape(load_prompt(name)).replace(re.escape("$question"), ".+?"))
-            for name in ("abstain_part_de", "abstain_part_en")]
+    return tuple(re.compile(re.escape(load_prompt(name)).replace(re.escape("$question"), ".+?"))
+                 for name in ("abstain_part_de", "abstain_part_en"))
 
 
 _checker: FactChecker | None = None

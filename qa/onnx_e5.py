@@ -84,7 +84,7 @@ class OnnxEncoder:
         path = ensure_onnx(model_dir)
         options = ort.SessionOptions()
         # One thread per run, and as many runs at once as there are cores: a text of ~130 tokens is too small
-        # to split well between threads (2 cores: 1.2–1.6× the chunks/s of one run on two threads, with
+        # to split well between threads (2 cores: 0.84 of the wall time of one run on two threads, with
         # bitwise the same vectors; docs/measurements.md). A single question runs on one thread (7 against
         # 5.5 ms).
         options.intra_op_num_threads = 1
