@@ -84,9 +84,9 @@ class OnnxEncoder:
         path = ensure_onnx(model_dir)
         options = ort.SessionOptions()
         # One thread per run, and as many runs at once as there are cores: a text of ~130 tokens is too small
-        # to split well between threads (2 cores: 0.84 of the wall time of one run on two threads, with
-        # bitwise the same vectors; docs/measurements.md). A single question runs on one thread (7 against
-        # 5.5 ms).
+        # to split well between threads (2 cores: 46.7 against 31.5 chunks/s for one run on two threads, with
+        # bitwise the same vectors; bench/onnx_threads.py). A single question runs on one thread (5.4 against
+        # 3.7 ms).
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
