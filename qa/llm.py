@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Iterator, Mapping, Protocol, Sequence
 
 from qa.errors import ModelError
 
@@ -33,8 +34,14 @@ class LLM(Protocol):
     """What the answerer needs of a model: text, streamed, for a list of chat messages."""
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = ()) -> Iterator[str]:
-        """``starts``: the output must begin with one of these ("0", "1: ", "2: "); then it is free."""
+               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
+               seen: dict[str, float] | None = None) -> Iterator[str]:
+        """``starts``: the output must begin with one of these ("0", "1: ", "2: "); then it is free.
+
+        ``bias``: added to a start's log-probability before the first token is chosen (a backend that cannot
+        may ignore it); ``seen``: filled with the model's own log-probability of each start, the bias not
+        counted (left empty by a backend that cannot tell).
+        """
         ...
 
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
@@ -109,14 +116,16 @@ class LocalLLM:
                     self._prefixes.recording = False
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = ()) -> Iterator[str]:
+               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
+               seen: dict[str, float] | None = None) -> Iterator[str]:
         with self._lock:
             llm = self._load()
             processors = None
             if starts:
                 from llama_cpp import LogitsProcessorList
 
-                processors = LogitsProcessorList([StartsWith(self._pieces(llm._model), starts, self._allowed)])
+                processors = LogitsProcessorList([StartsWith(self._pieces(llm._model), starts, self._allowed,
+                                                             bias=bias, seen=seen)])
             yield from self._generate(llm, chatml(messages), max_tokens=max_tokens, stop=stop,
                                       processors=processors)
 
@@ -144,10 +153,12 @@ class StartsWith:
     the vocabulary only for the first two or three tokens, with numpy.
     """
 
-    def __init__(self, pieces: list[str], starts: Sequence[str], memo: dict | None = None) -> None:
+    def __init__(self, pieces: list[str], starts: Sequence[str], memo: dict | None = None, *,
+                 bias: Mapping[str, float] | None = None, seen: dict[str, float] | None = None) -> None:
         self.pieces, self.starts = pieces, list(starts)
         self.memo = {} if memo is None else memo
         self.prompt_len: int | None = None
+        self.bias, self.seen = dict(bias or {}), seen
 
     def __call__(self, input_ids, scores):
         import numpy as np
@@ -165,7 +176,27 @@ class StartsWith:
             return scores
         masked = np.full_like(scores, -np.inf)
         masked[allowed] = scores[allowed]
+        if not written and (self.bias or self.seen is not None):
+            self._weigh_first(masked)
         return masked
+
+    def _weigh_first(self, masked) -> None:
+        """At the first token: note each start's log-probability among the starts, then add its bias."""
+        import numpy as np
+
+        tokens = {s: [t for t in self.memo[("", tuple(self.starts))] if s.startswith(self.pieces[t])
+                      or self.pieces[t].startswith(s)] for s in self.starts}
+        finite = masked[np.isfinite(masked)]
+        top = float(finite.max())
+        total = top + math.log(float(np.exp(finite - top).sum()))
+        for start, ids in tokens.items():
+            if not ids:
+                continue
+            own = top + math.log(float(np.exp(masked[ids] - top).sum()))
+            if self.seen is not None:
+                self.seen[start] = own - total
+            if start in self.bias:
+                masked[ids] += self.bias[start]
 
     def _candidates(self, written: str) -> list[int]:
         """Tokens that keep ``written`` on the way to one of the starts (or complete one)."""
@@ -239,9 +270,11 @@ class OpenAICompatibleLLM:
         pass  # the server holds the model
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = ()) -> Iterator[str]:
+               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
+               seen: dict[str, float] | None = None) -> Iterator[str]:
         # OpenAI-compatible servers take no constraint in a common form: the prompt asks for the line's form,
-        # and the answerer parses what comes back and checks it like any other answer.
+        # and the answerer parses what comes back and checks it like any other answer. Nor do they tell the
+        # starts' probabilities: ``bias`` is ignored and ``seen`` left empty.
         body = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
                 "max_tokens": max_tokens, "temperature": self.temperature, "stream": True}
         if stop:

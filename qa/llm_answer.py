@@ -63,6 +63,15 @@ def pick_starts(candidates: int) -> list[str]:
     return ["0", *(f"{n}: " for n in range(1, candidates + 1))]
 
 
+def pick_bias(shown: list[Candidate], calibration: Calibration) -> dict[str, float]:
+    """What the sentence scores add to the model's log-probability of each start: the model's choice and the
+    ranking's, weighed as ``eval/pick_study.py`` fitted them (a 1.5B model often hesitates between two
+    sentences; the scores break the tie)."""
+    best = max((c.score for c in shown), default=0.0)
+    bias = {f"{i}: ": calibration.pick_weight * (c.score - best) for i, c in enumerate(shown, 1)}
+    return {"0": calibration.none_bias, **bias} if calibration.pick_weight or calibration.none_bias else {}
+
+
 def fixed_prefix() -> list[Message]:
     """The rules and the worked examples: the same for every question, so llama.cpp keeps them evaluated."""
     return [Message("system", load_prompt("pick_system")),
@@ -129,7 +138,7 @@ class LLMAnswerer:
         streamed = 0
         messages = pick_messages(question, [c.text for c in shown])
         for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"],
-                                     starts=pick_starts(len(shown))):
+                                     starts=pick_starts(len(shown)), bias=pick_bias(shown, self.calibration)):
             pieces.append(delta)
             # Stream only the answer, never the sentence number: "2: " stays hidden.
             text = "".join(pieces)

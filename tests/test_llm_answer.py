@@ -299,3 +299,43 @@ def test_a_part_the_model_finds_no_answer_to_is_named(pipeline, llm):
     answer = pipeline.ask(TWO_THINGS, mode="llm")
     assert "70.000" in answer.text and "120.000" not in answer.text
     assert "steht nichts in den Artikeln" in answer.text
+
+
+def test_the_sentence_scores_break_the_models_near_tie(indexed, embedder, llm):
+    """The model hesitates between two sentences (log p −0.9 against −1.0): with the fitted weight the
+    better-scored sentence wins; with none the model's own first choice does."""
+    from tests.fakes import Choice
+
+    def hesitant(messages):
+        sentences = _sentences(messages)
+        right = next(n for n, text in sentences.items() if "21:30" in text)
+        wrong = next(n for n in sentences if n != right)
+        return Choice({"0": -4.0, f"{wrong}: ": -0.9, f"{right}: ": -1.0},
+                      {f"{wrong}: ": sentences[wrong].split()[0], f"{right}: ": "um 21:30 Uhr MEZ"})
+
+    weighed = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), pick_weight=10.0,
+                                                                    none_bias=0.0))
+    llm.say(hesitant)
+    answer = weighed.ask(CALL, mode="llm")
+    assert answer.short == "um 21:30 Uhr MEZ" and "21:30" in answer.citations[0].quote
+    bias = llm.biases[-1]
+    assert bias["0"] == 0.0 and max(bias[s] for s in bias if s != "0") == 0.0  # the best sentence: no penalty
+    alone = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), pick_weight=0.0,
+                                                                  none_bias=0.0))
+    llm.say(hesitant)
+    answer = alone.ask(CALL, mode="llm")
+    assert llm.biases[-1] == {} and "21:30" not in answer.short
+
+
+def test_the_none_bias_decides_between_the_models_none_and_its_best_sentence(indexed, embedder, llm):
+    from tests.fakes import Choice
+
+    def unsure(messages):
+        right = next(n for n, text in _sentences(messages).items() if "21:30" in text)
+        return Choice({"0": -0.8, f"{right}: ": -1.0}, {f"{right}: ": "21:30 Uhr"})
+
+    for none_bias, declined in ((0.0, True), (-1.0, False)):
+        pipeline = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), pick_weight=1.0,
+                                                                        none_bias=none_bias))
+        llm.say(unsure)
+        assert pipeline.ask(CALL, mode="llm").abstained is declined
