@@ -39,11 +39,6 @@ class Calibration:
     # LLM mode: how many of the best sentences the model picks from (the fewest that hold the answer about as
     # often as six do: every sentence is ~60 prompt tokens, ~1.5 s on 2 cores).
     llm_candidates: int = 3
-    # LLM mode: the model's choice weighed with the sentence scores. Sentence i is chosen by
-    # log p(model starts "i: ") + pick_weight × (its score − the best score), none by log p("0") + none_bias (fitted on the
-    # model's own probabilities by ``eval/pick_study.py``; 0 and 0: the model's choice alone).
-    pick_weight: float = 0.0
-    none_bias: float = 0.0
     # A part of a question, or a follow-up's cheap form, counts as found when its best sentence holds this
     # share of the words it asks for.
     found_share: float = 0.5

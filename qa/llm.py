@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import atexit
 import json
-import math
 import os
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 from qa.errors import ModelError
 
@@ -33,15 +32,7 @@ class Message:
 class LLM(Protocol):
     """What the answerer needs of a model: text, streamed, for a list of chat messages."""
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
-               seen: dict[str, float] | None = None) -> Iterator[str]:
-        """``starts``: the output must begin with one of these ("0", "1: ", "2: "); then it is free.
-
-        ``bias``: added to a start's log-probability before the first token is chosen (a backend that cannot
-        may ignore it); ``seen``: filled with the model's own log-probability of each start, the bias not
-        counted (left empty by a backend that cannot tell).
-        """
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         ...
 
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
@@ -70,8 +61,6 @@ class LocalLLM:
         self.threads, self.context, self.temperature = threads, context, temperature
         self._llm = None
         self._lock = threading.Lock()  # a llama.cpp context serves one generation at a time
-        self._vocab: list[str] | None = None
-        self._allowed: dict = {}   # (written, starts) -> allowed token ids: the same few every question
 
     def _load(self):
         if self._llm is None:
@@ -106,7 +95,6 @@ class LocalLLM:
         """Load the model and evaluate ``prefix`` once, keeping its state: no question pays for it again."""
         with self._lock:
             llm = self._load()
-            self._pieces(llm._model)  # the vocabulary's texts for ``StartsWith``: 3 s once, not at a question
             if prefix:
                 self._prefixes.recording = True
                 try:
@@ -115,99 +103,19 @@ class LocalLLM:
                 finally:
                     self._prefixes.recording = False
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
-               seen: dict[str, float] | None = None) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         with self._lock:
             llm = self._load()
-            processors = None
-            if starts:
-                from llama_cpp import LogitsProcessorList
-
-                processors = LogitsProcessorList([StartsWith(self._pieces(llm._model), starts, self._allowed,
-                                                             bias=bias, seen=seen)])
-            yield from self._generate(llm, chatml(messages), max_tokens=max_tokens, stop=stop,
-                                      processors=processors)
-
-    def _pieces(self, model) -> list[str]:
-        """The text of every token of the vocabulary (151,936 for Qwen), once."""
-        if self._vocab is None:
-            self._vocab = [model.detokenize([t]).decode("utf-8", "replace") for t in range(model.n_vocab())]
-        return self._vocab
+            yield from self._generate(llm, chatml(messages), max_tokens=max_tokens, stop=stop)
 
     @staticmethod
-    def _generate(llm, prompt: str, *, max_tokens: int, stop: Sequence[str], processors=None) -> Iterator[str]:
+    def _generate(llm, prompt: str, *, max_tokens: int, stop: Sequence[str]) -> Iterator[str]:
         # LlamaCPP passes its generate_kwargs, not per-call arguments, to llama.cpp; set them under the lock.
         llm.generate_kwargs.update({"max_tokens": max_tokens, "stop": [*STOP, *stop], "top_k": 1,
-                                    "repeat_penalty": 1.0, "logits_processor": processors})
+                                    "repeat_penalty": 1.0})
         for response in llm.stream_complete(prompt, formatted=True):
             if response.delta:
                 yield response.delta
-
-
-class StartsWith:
-    """A llama.cpp logits processor: the output begins with one of ``starts``, then it is free.
-
-    The job of a grammar for a line like "2: rund 4,5 Millionen Euro", at a fraction of the cost: llama.cpp's
-    grammar sampler checks all 151,936 tokens at every step (about 0.1 s a token on 2 cores); this masks
-    the vocabulary only for the first two or three tokens, with numpy.
-    """
-
-    def __init__(self, pieces: list[str], starts: Sequence[str], memo: dict | None = None, *,
-                 bias: Mapping[str, float] | None = None, seen: dict[str, float] | None = None) -> None:
-        self.pieces, self.starts = pieces, list(starts)
-        self.memo = {} if memo is None else memo
-        self.prompt_len: int | None = None
-        self.bias, self.seen = dict(bias or {}), seen
-
-    def __call__(self, input_ids, scores):
-        import numpy as np
-
-        if self.prompt_len is None:
-            self.prompt_len = len(input_ids)
-        written = "".join(self.pieces[t] for t in input_ids[self.prompt_len:])
-        if any(written.startswith(s) for s in self.starts):
-            return scores  # the required start is written: free from here
-        key = (written, tuple(self.starts))
-        if key not in self.memo:
-            self.memo[key] = self._candidates(written)
-        allowed = self.memo[key]
-        if not allowed:
-            return scores
-        masked = np.full_like(scores, -np.inf)
-        masked[allowed] = scores[allowed]
-        if not written and (self.bias or self.seen is not None):
-            self._weigh_first(masked)
-        return masked
-
-    def _weigh_first(self, masked) -> None:
-        """At the first token: note each start's log-probability among the starts, then add its bias."""
-        import numpy as np
-
-        tokens = {s: [t for t in self.memo[("", tuple(self.starts))] if s.startswith(self.pieces[t])
-                      or self.pieces[t].startswith(s)] for s in self.starts}
-        finite = masked[np.isfinite(masked)]
-        top = float(finite.max())
-        total = top + math.log(float(np.exp(finite - top).sum()))
-        for start, ids in tokens.items():
-            if not ids:
-                continue
-            own = top + math.log(float(np.exp(masked[ids] - top).sum()))
-            if self.seen is not None:
-                self.seen[start] = own - total
-            if start in self.bias:
-                masked[ids] += self.bias[start]
-
-    def _candidates(self, written: str) -> list[int]:
-        """Tokens that keep ``written`` on the way to one of the starts (or complete one)."""
-        out = []
-        for token, piece in enumerate(self.pieces):
-            if not piece:
-                continue
-            text = written + piece
-            if any(s.startswith(text) or text.startswith(s) for s in self.starts):
-                out.append(token)
-        return out
 
 
 def _prefix_cache():
@@ -269,12 +177,8 @@ class OpenAICompatibleLLM:
     def warm_up(self, prefix: Sequence[Message] = ()) -> None:
         pass  # the server holds the model
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = (),
-               starts: Sequence[str] = (), bias: Mapping[str, float] | None = None,
-               seen: dict[str, float] | None = None) -> Iterator[str]:
-        # OpenAI-compatible servers take no constraint in a common form: the prompt asks for the line's form,
-        # and the answerer parses what comes back and checks it like any other answer. Nor do they tell the
-        # starts' probabilities: ``bias`` is ignored and ``seen`` left empty.
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        # The answerer parses what comes back and checks it like any other answer.
         body = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
                 "max_tokens": max_tokens, "temperature": self.temperature, "stream": True}
         if stop:

@@ -1,12 +1,17 @@
-"""The LLM answerer: the model picks, the code quotes.
+"""The LLM answerer: the model copies, the code finds and quotes.
 
 The model is shown the best few sentences of the retrieved passages, numbered, and writes one line: the
-number of the sentence that answers the question and the short answer copied from it ("2: rund 4,5
-Millionen Euro"), or "0" when none does; a constraint on its first tokens holds it to that form. The code then finds the short
-answer in the chosen sentence (``FactChecker.span_in``), shows the sentence's own words, and marks the
-sentence in its cited passage: no name, number or date can reach the user that the passage does not hold.
-A 1.5B model on 2 cores cannot be trusted to write prose that stays true to a German passage; it can pick
-a sentence and point at a span, and both can be checked exactly.
+shortest stretch of a sentence that answers the question, copied word for word ("rund 4,5 Millionen
+Euro"), or "0" when none does. The code then finds the copied words in the sentences shown, best-scored
+first (``FactChecker.span_in``: German inflection and number formats allowed), shows that sentence's own
+words, and marks the sentence in its cited passage: no name, number or date can reach the user that the
+passage does not hold. A 1.5B model on 2 cores cannot be trusted to write prose that stays true to a
+German passage; it can copy an answer, and a copy can be checked exactly.
+
+Why copy, not name the sentence's number first: asked for "2: rund 4,5 Millionen Euro", the model
+commits to a number before it has read for the answer, and its number was right less often than the
+best-scored sentence (held-out XQuAD 0.58 against 0.70, ``eval/pick_study.py`` at a38d2dc); copying the
+answer first, then letting the code find it, was right more often than either on the calibration part.
 """
 
 from __future__ import annotations
@@ -28,48 +33,42 @@ from qa.verify import FactChecker
 from qa.wordlists import GERMAN_WORDS
 
 MAX_CANDIDATES = 5      # sentences shown to the model: about 150 tokens, 1.5 s of prompt on 2 cores
-_LINE = re.compile(r"^\s*(\d+)\s*(?::\s*(.*?))?\s*$")
+_NUMBERED = re.compile(r"^\s*\[?\d+\]?\s*:\s+(?=\S)")   # "2: …", the form of an earlier prompt
+_QUOTES = "„“\"'»«"
 
 
 @dataclass(frozen=True)
 class Pick:
-    """What the model wrote, parsed: the chosen sentence (0: none answers) and the short answer."""
+    """What the model wrote, parsed: the copied answer (empty: no sentence answers) and its English form."""
 
-    sentence: int
     span: str = ""
     english: str = ""
 
+    @property
+    def none(self) -> bool:
+        return not self.span
 
-def parse_pick(text: str, candidates: int) -> Pick | None:
-    """``"2: rund 4,5 Millionen Euro | about 4.5 million euros"`` -> ``Pick(2, …, …)``; None if malformed.
 
-    >>> parse_pick("3: Bürgermeisterin Claudia Kalisch", 3)
-    Pick(sentence=3, span='Bürgermeisterin Claudia Kalisch', english='')
+def parse_pick(text: str) -> Pick | None:
+    """``"rund 4,5 Millionen Euro | about 4.5 million euros"`` -> ``Pick(…, …)``; ``"0"`` -> ``Pick()``;
+    None when nothing was written.
+
+    >>> parse_pick("Bürgermeisterin Claudia Kalisch")
+    Pick(span='Bürgermeisterin Claudia Kalisch', english='')
+    >>> parse_pick("0").none
+    True
     """
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    match = _LINE.match(line)
-    if not match or int(match.group(1)) > candidates:
-        return None
-    number, rest = int(match.group(1)), match.group(2) or ""
-    if number == 0:
-        return Pick(0)
-    span, _, english = rest.partition(" | ")
-    span = span.strip().strip("„“\"'»«")
-    return Pick(number, span, english.strip().strip("„“\"'»«")) if span else None
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if line == "0":
+        return Pick()
+    span, _, english = _NUMBERED.sub("", line).partition(" | ")
+    span = span.strip().strip(_QUOTES).strip()
+    return Pick(span, english.strip().strip(_QUOTES).strip()) if span else None
 
 
-def pick_starts(candidates: int) -> list[str]:
-    """How the model's line may begin: "0" (no sentence answers) or a sentence number and ": "."""
-    return ["0", *(f"{n}: " for n in range(1, candidates + 1))]
-
-
-def pick_bias(shown: list[Candidate], calibration: Calibration) -> dict[str, float]:
-    """What the sentence scores add to the model's log-probability of each start: the model's choice and the
-    ranking's, weighed as ``eval/pick_study.py`` fitted them (a 1.5B model often hesitates between two
-    sentences; the scores break the tie)."""
-    best = max((c.score for c in shown), default=0.0)
-    bias = {f"{i}: ": calibration.pick_weight * (c.score - best) for i, c in enumerate(shown, 1)}
-    return {"0": calibration.none_bias, **bias} if calibration.pick_weight or calibration.none_bias else {}
+def pick_messages(question: str, sentences: list[str]) -> list[Message]:
+    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
+    return [*fixed_prefix(), Message("user", render("pick_user", sentences=numbered, question=question))]
 
 
 def fixed_prefix() -> list[Message]:
@@ -79,11 +78,6 @@ def fixed_prefix() -> list[Message]:
             Message("assistant", load_prompt("pick_example_assistant")),
             Message("user", load_prompt("pick_example2_user")),
             Message("assistant", load_prompt("pick_example2_assistant"))]
-
-
-def pick_messages(question: str, sentences: list[str]) -> list[Message]:
-    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
-    return [*fixed_prefix(), Message("user", render("pick_user", sentences=numbered, question=question))]
 
 
 class LLMAnswerer:
@@ -137,34 +131,30 @@ class LLMAnswerer:
         pieces: list[str] = []
         streamed = 0
         messages = pick_messages(question, [c.text for c in shown])
-        for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"],
-                                     starts=pick_starts(len(shown)), bias=pick_bias(shown, self.calibration)):
+        for delta in self.llm.stream(messages, max_tokens=self.max_tokens, stop=["\n"]):
             pieces.append(delta)
-            # Stream only the answer, never the sentence number: "2: " stays hidden.
+            # Stream only the answer: never a lone "0" (none answers), in English only the English form.
             text = "".join(pieces)
             visible = _visible(text, english)
             if len(visible) > streamed:
                 yield visible[streamed:]
                 streamed = len(visible)
         generated = "".join(pieces).strip()
-        pick = parse_pick(generated, len(shown))
+        pick = parse_pick(generated)
         extra = {"generated": generated, "confidence": confidence}
         if pick is None:
-            yield _replace_reason(fast, f"the model wrote no sentence number and answer ({generated[:80]!r})",
-                                  **extra)
+            yield _replace_reason(fast, "the model wrote no answer", **extra)
             return
-        if pick.sentence == 0:
+        if pick.none:
             if confidence >= self.calibration.llm_trust_at:
                 yield _replace_reason(fast, "the model found no answer, but the retrieved sentence scores "
                                                 "too high to decline", **extra)
                 return
             yield declined(question, language, "llm", **extra)
             return
-        # The short answer must stand in a sentence the model was shown: the one it chose, or else (a small
-        # model often copies the right answer and names the wrong number) the best-ranked one that holds it.
-        chosen = shown[pick.sentence - 1]
-        order = [chosen, *(c for c in shown if c is not chosen)]
-        found = next(((c, span) for c in order if (span := self.checker.span_in(pick.span, c.text))), None)
+        # The copied words must stand in a sentence the model was shown; where several hold them, the
+        # best-scored one is quoted.
+        found = next(((c, span) for c in shown if (span := self.checker.span_in(pick.span, c.text))), None)
         if found is None:
             yield _replace_reason(fast, f"the short answer „{pick.span}“ is in none of the sentences shown",
                                   **extra)
@@ -215,12 +205,15 @@ def language_neutral(span: str) -> bool:
 
 
 def _visible(text: str, english: bool) -> str:
-    """The part of the model's line a reader may see while it is written: the answer after "N: "."""
-    match = re.match(r"\s*[1-9]\d*\s*:\s*(.*)", text, re.S)
-    if not match:
+    """The part of the model's line a reader may see while it is written: the answer, not a lone "0"
+    (none answers) nor an earlier prompt's "2: "; for an English question only what follows " | "."""
+    line = _NUMBERED.sub("", text.lstrip())
+    if line.strip() in ("", "0"):
         return ""
-    span, sep, rest = match.group(1).partition(" | ")
-    return rest if english and sep else span.rstrip("|").rstrip() if not english else ""
+    span, sep, rest = line.partition(" | ")
+    if english:
+        return rest if sep else ""
+    return span.rstrip("|").rstrip()
 
 
 def _replace_reason(answer: Answer, reason: str, **changes) -> Answer:
