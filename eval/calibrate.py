@@ -220,10 +220,14 @@ def main(argv: list[str] | None = None) -> int:
             "by": "eval/calibrate.py",
             "max_false_decline": args.max_false_decline,
             "features": list(Evidence.FEATURES),
-            "not_fitted": "found_share (a rule: half the asked words) and llm_trust_at (the model's 'none' "
-                          "always declines)",
+            "not_fitted": "found_share (a rule: half the asked words)",
             "llm_candidates": "the fewest best sentences that hold an answer within 0.02 as often as six do",
         })
+        # llm_trust_at is fitted on LLM answers (eval/fit_trust.py), not here: keep what the file holds, and
+        # fit it again after a new decision (it is a point on the decision's probability).
+        kept = Calibration.load(args.out) if args.out.exists() else base
+        cal = replace(cal, llm_trust_at=kept.llm_trust_at, fitted_on={
+            **cal.fitted_on, **{k: v for k, v in kept.fitted_on.items() if k == "llm_trust_at"}})
         lines += ["## Answer or decline", "",
                   "Logistic regression over " + ", ".join(Evidence.FEATURES) + ": weights "
                   + ", ".join(f"{n} {v:+.2f}" for n, v in zip(Evidence.FEATURES, w)) + f", bias {b:+.2f}.", "",

@@ -12,7 +12,7 @@ import re
 from typing import Callable
 
 from qa.chunking import sentence_spans
-from qa.wordlists import ABSTAIN_PHRASES, EXONYMS, NOT_NAMES
+from qa.wordlists import ABSTAIN_PHRASES, DIGIT_WORDS, EXONYMS, NOT_NAMES, SPAN_JOINERS
 
 _MARKER = re.compile(r"\[\s*(?:Passage|Quelle|Source)?\s*(\d+(?:\s*(?:[,;]|und|and|-|–)\s*\d+)*)\s*\]", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\s?\d{3}(?!\d)|[.,:]\d+)*")  # "120.000", "21:30", and "120, 000" as one
@@ -69,9 +69,14 @@ class FactChecker:
         """``span`` as it stands in ``sentence`` (the sentence's own words), or None when it does not.
 
         Words match by their German stem ("Soldaten" for "Soldat"), numbers by their digits ("120.000" for
-        "120000"), whatever the case and punctuation.
+        "120000", "5" for "fünf"), whatever the case and punctuation. A copied list or range may leave out
+        or change the words that join it ("Tang, Song, Jurchen Jin" finds „Tang, Song sowie Jurchen Jin“,
+        "30.000-50.000" finds „30.000 bis 50.000“): every other word must stand in the sentence in the
+        span's order, with nothing but such joining words (at most two) between them. What is returned
+        runs from the first matched word to the last: only the sentence's own words.
         """
-        want = [self._key(m.group()) for m in _WORD.finditer(span)]
+        words = [m.group() for m in _WORD.finditer(span)]
+        want = [self._key(w) for w in words]
         if not want:
             return None
         found = list(_WORD.finditer(sentence))
@@ -79,11 +84,31 @@ class FactChecker:
         for i in range(len(have) - len(want) + 1):
             if have[i:i + len(want)] == want:
                 return sentence[found[i].start():found[i + len(want) - 1].end()]
+        core = [k for k, w in zip(want, words) if w.casefold() not in SPAN_JOINERS]
+        if len(core) < 2:
+            return None  # one word and joiners: the exact match above decides
+        joiner = [m.group().casefold() in SPAN_JOINERS for m in found]
+        for i, key in enumerate(have):
+            if key != core[0]:
+                continue
+            at, ok = [i], True
+            for k in core[1:]:
+                j = at[-1] + 1
+                while j < len(have) and have[j] != k and joiner[j] and j - at[-1] <= 2:
+                    j += 1
+                if j >= len(have) or have[j] != k:
+                    ok = False
+                    break
+                at.append(j)
+            if ok:
+                return sentence[found[at[0]].start():found[at[-1]].end()]
         return None
 
     def _key(self, word: str) -> str:
         if word[0].isdigit():
             return _digits(word)
+        if word.casefold() in DIGIT_WORDS:
+            return DIGIT_WORDS[word.casefold()]
         return self.stem([word.casefold()])[0]
 
     def missing_facts(self, statement: str, cited_text: str, question: str = "") -> list[str]:

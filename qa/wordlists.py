@@ -97,3 +97,11 @@ REFERENCE_WORDS = set("""
 """.split())
 # First words that continue the conversation: „Und was ist zwei Tage später geplant?“
 FOLLOW_UP_STARTS = {"und", "auch", "aber", "also", "and", "but", "so"}
+
+# Words a copied list or range may leave out or put differently ("A, B, C" for „A, B und C“, "30.000-50.000"
+# for „30.000 bis 50.000“, "das" for „die“): ``FactChecker.span_in`` skips them on both sides.
+SPAN_JOINERS = {"und", "oder", "sowie", "bis", "zwischen", "der", "die", "das", "den", "dem", "des", "ein", "eine",
+                "einen", "einem", "einer", "eines", "and", "or", "to", "the", "a", "an"}
+# Small numbers a model writes as digits where the article spells them out, or the other way round.
+DIGIT_WORDS = {"zwei": "2", "drei": "3", "vier": "4", "fünf": "5", "sechs": "6", "sieben": "7", "acht": "8",
+               "neun": "9", "zehn": "10", "zwölf": "12"}

@@ -213,3 +213,20 @@ def test_a_declined_part_of_a_question_is_no_unsupported_statement():
     # A name the product states in its own words is still caught.
     text = f"{cited} [1] Selenskyj will am 21. Dezember in Genf antworten."
     assert unsupported(Answer(text=text, citations=[citation], question=question), question)
+
+
+def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on():
+    from eval.fit_trust import figures, replay
+
+    def row(system, abstained, answer, confidence, generated="", references=("70.000",)):
+        return {"system": system, "part": "calibration", "abstained": abstained, "answer": answer,
+                "confidence": confidence, "generated": generated, "references": list(references)}
+
+    fast = row("extractive", False, "Russland hat 70.000 Soldaten zusammengezogen. [1]", 0.9)
+    said_none = {"extractive": fast, "llm": row("llm", True, "Dazu steht nichts in den Artikeln.", 0.9, "0")}
+    assert replay(said_none, 0.95)["abstained"] and replay(said_none, 0.9) is fast
+    absent = {"extractive": row("extractive", False, "Die Inflation steigt. [1]", 0.6, references=()),
+              "llm": row("llm", True, "Dazu steht nichts in den Artikeln.", 0.6, "0", references=())}
+    strict, trusting = figures([said_none, absent], 1.01), figures([said_none, absent], 0.5)
+    assert (strict["contains"], strict["declined_absent"]) == (0.0, 1.0)
+    assert (trusting["contains"], trusting["declined_absent"]) == (1.0, 0.0)

@@ -112,18 +112,26 @@ def test_a_line_that_is_not_a_pick_falls_back_to_the_extractive_answer(pipeline,
     assert answer.text == pipeline.ask(CALL, mode="extractive").text
 
 
-def test_the_models_none_declines(pipeline, llm):
+@pytest.fixture
+def strict(indexed, embedder, llm):
+    """A pipeline in which the model's „0“ always declines (``llm_trust_at`` above 1)."""
+    return Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), llm_trust_at=1.01))
+
+
+def test_the_models_none_declines_under_the_calibrated_point(strict, llm):
     llm.say("0")
-    answer = pipeline.ask(CALL, mode="llm")
+    answer = strict.ask(CALL, mode="llm")
     assert answer.abstained and answer.answerer == "llm" and answer.citations == []
     assert answer.text == load_prompt("abstain_de")
 
 
-def test_the_models_none_is_overruled_only_by_evidence_above_the_calibrated_point(indexed, embedder, llm):
-    trusting = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), llm_trust_at=0.0))
+def test_the_models_none_is_overruled_by_evidence_from_the_calibrated_point_on(indexed, embedder, llm):
+    trusting = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), llm_trust_at=0.9))
     llm.say("0")
     answer = trusting.ask(CALL, mode="llm")
+    assert answer.confidence >= 0.9
     assert not answer.abstained and answer.answerer == "extractive" and "21:30" in answer.text
+    assert "scores too high to decline" in answer.fallback_reason
 
 
 def test_an_english_question_gets_the_english_answer_when_its_facts_hold(pipeline, llm):
@@ -138,8 +146,10 @@ def test_an_english_question_gets_the_english_answer_when_its_facts_hold(pipelin
     assert answer.text.startswith("According to the articles (quoted in German): „") and "22:30" not in answer.text
     assert answer.short == "um 21:30 Uhr MEZ" and answer.answerer == "llm" and "21:30" in answer.text
     assert answer_language(answer.text) == "en"
+    strict = Pipeline(pipeline.settings, pipeline.embedder, llm,
+                      calibration=replace(Calibration.load(), llm_trust_at=1.01))
     llm.say("0")
-    assert pipeline.ask(question, mode="llm").text == "The articles do not say."
+    assert strict.ask(question, mode="llm").text == "The articles do not say."
 
 
 def test_an_english_question_shows_a_german_span_only_when_it_is_a_name_or_number(pipeline, llm):
@@ -280,9 +290,9 @@ def test_a_question_that_asks_two_things_is_answered_part_by_part(pipeline, llm)
     assert re.findall(r"\[(\d+)\]", answer.text) and not answer.abstained
 
 
-def test_a_part_the_model_finds_no_answer_to_is_named(pipeline, llm):
+def test_a_part_the_model_finds_no_answer_to_is_named(strict, llm):
     llm.say(pick("70.000", "70.000 Soldaten"), "0")
-    answer = pipeline.ask(TWO_THINGS, mode="llm")
+    answer = strict.ask(TWO_THINGS, mode="llm")
     assert "70.000" in answer.text and "120.000" not in answer.text
     assert "steht nichts in den Artikeln" in answer.text
 

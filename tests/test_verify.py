@@ -43,6 +43,33 @@ def test_a_span_is_found_in_its_sentence_and_shown_in_the_sentences_own_words(ch
     assert checker.span_in(span, sentence) == shown
 
 
+LISTE = "Geladen waren die Ministerpräsidenten von Bayern, Hessen und Sachsen sowie der Bürgermeister von Köln."
+RANGE = "Zwischen 30.000 bis 50.000 Menschen kamen nach Angaben der Polizei zur Kundgebung am 3. Oktober."
+FUENF = "Die Stadt hat fünf neue Brücken über die Ilmenau gebaut."
+
+
+@pytest.mark.parametrize("span, sentence, shown", [
+    ("Bayern, Hessen, Sachsen", LISTE, "Bayern, Hessen und Sachsen"),           # the list's „und“ left out
+    ("Hessen, Sachsen, Bürgermeister von Köln", LISTE, "Hessen und Sachsen sowie der Bürgermeister von Köln"),
+    ("30.000-50.000", RANGE, "30.000 bis 50.000"),                              # a range written with a dash
+    ("5", FUENF, "fünf"),                                                       # a small number as a digit
+    ("das neue Brücken", FUENF, "neue Brücken"),                                 # a wrong article
+])
+def test_a_copied_list_or_range_is_found_though_its_joining_words_differ(checker, span, sentence, shown):
+    assert checker.span_in(span, sentence) == shown
+
+
+@pytest.mark.parametrize("span, sentence", [
+    ("Sachsen, Bayern", LISTE),                   # not in the sentence's order
+    ("Bayern, Thüringen, Sachsen", LISTE),        # a word the sentence does not hold
+    ("30.000-60.000", RANGE),                     # a number it does not hold
+    ("Bayern Köln", LISTE),                       # more than joining words between them
+    ("sechs", FUENF),
+])
+def test_a_loose_copy_still_needs_every_word_in_order(checker, span, sentence):
+    assert checker.span_in(span, sentence) is None
+
+
 @pytest.mark.parametrize("span, sentence", [
     ("22:30 Uhr", TELEFONAT),                    # a time the sentence does not hold
     ("130.000 Soldaten", SOLDATEN),              # a number it does not hold
