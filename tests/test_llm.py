@@ -74,14 +74,15 @@ def test_a_follow_up_is_condensed_and_answered(pipeline):
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "`assert answer.abstained` fails: the model picks the 30 December call's sentence and copies '21:30' "
-    "for a question about 7 December; in a probe of five near misses (2026-12-01) it said 'none' for none"))
+    "`assert answer.generated.strip() == '0'` fails: the model copies '21:30' from the 30 December call's sentence "
+    "(measured 2026-12-03) instead of writing 0 (none answers); in a probe of five near misses (2026-12-01) it said "
+    "'none' for none, and on the XQuAD calibration part its '0' declined no question the evidence had not"))
 def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pipeline):
     # The video summit is in the articles; when it ended is not. Retrieval finds sentences about it, so
-    # the decision to decline is the model's.
+    # only the model can tell. (Its „0“ declines only under ``llm_trust_at``; this asks what it writes.)
     answer = pipeline.ask("Um wie viel Uhr endete die Videokonferenz zwischen Putin und Biden am 7. Dezember?",
                           mode="llm")
-    assert answer.abstained, (answer.generated, answer.text)
+    assert answer.generated.strip() == "0", (answer.generated, answer.text)
 
 
 def test_the_answer_streams_in_pieces_before_the_verified_answer(pipeline):
