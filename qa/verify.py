@@ -1,6 +1,6 @@
 """The checks that hold what reaches the user to the German passages it cites.
 
-The model picks a sentence and copies the short answer from it; ``span_in`` finds that answer in the
+The model copies the short answer from one of the sentences shown; ``span_in`` finds that answer in a
 sentence (case, German inflection and number formats aside) and returns the sentence's own words, so what
 is shown is a quote. ``missing_facts`` lists the numbers, dates and names of a text that its cited text
 does not hold: it checks an English rendering of an answer here, and every answer in the eval.
