@@ -51,21 +51,22 @@ def replay(pair: dict[str, dict], trust_at: float) -> dict:
     return llm
 
 
-def outcome(row: dict, references: list[str]) -> tuple[bool, bool]:
-    """(right, declined)."""
+def right(row: dict, references: list[str]) -> bool:
+    """An answerable question answered with a reference span, or an unanswerable one declined."""
     if not references:
-        return row["abstained"], row["abstained"]
-    return (not row["abstained"] and any(m.has_fact(s, row["answer"]) for s in references)), row["abstained"]
+        return row["abstained"]
+    return not row["abstained"] and any(m.has_fact(s, row["answer"]) for s in references)
 
 
 def figures(pairs: list[dict[str, dict]], trust_at: float) -> dict[str, float]:
-    answerable = [p for p in pairs if p["llm"]["references"]]
-    absent = [p for p in pairs if not p["llm"]["references"]]
+    replayed = [(replay(p, trust_at), p["llm"]["references"]) for p in pairs]
+    answerable = [(row, refs) for row, refs in replayed if refs]
+    absent = [row for row, refs in replayed if not refs]
     return {
-        "contains": m.mean(outcome(replay(p, trust_at), p["llm"]["references"])[0] for p in answerable),
-        "declined_answerable": m.mean(replay(p, trust_at)["abstained"] for p in answerable),
-        "declined_absent": m.mean(replay(p, trust_at)["abstained"] for p in absent),
-        "right": m.mean(outcome(replay(p, trust_at), p["llm"]["references"])[0] for p in pairs),
+        "contains": m.mean(right(row, refs) for row, refs in answerable),
+        "declined_answerable": m.mean(row["abstained"] for row, _ in answerable),
+        "declined_absent": m.mean(row["abstained"] for row in absent),
+        "right": m.mean(right(row, refs) for row, refs in replayed),
         "n": len(answerable), "n_absent": len(absent),
     }
 
@@ -97,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         fitted_on = dict(cal.fitted_on)
         fitted_on["llm_trust_at"] = (f"eval/fit_trust.py on {len(parts['calibration'])} XQuAD calibration questions "
                                      f"({date.today().isoformat()})")
-        fitted_on["not_fitted"] = "found_share (a rule: half the asked words)"
         replace(cal, llm_trust_at=best, fitted_on=fitted_on).save()
         print(f"wrote llm_trust_at = {best} to qa/calibration.json")
     return 0
