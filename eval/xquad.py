@@ -165,7 +165,8 @@ def retrieval_hits(pipeline, questions: list[XQuestion], ks: tuple[int, ...] = (
 
     answerable = [q for q in questions if q.answerable]
     found = {k: [] for k in ks}
-    retriever = pipeline.retriever.__class__(pipeline.store, pipeline.embedder, top_k=max(ks))
+    retriever = pipeline.retriever.__class__(pipeline.store, pipeline.embedder, top_k=max(ks),
+                                             sentence_weight=pipeline.retriever.sentence_weight)
     for q in answerable:
         passages = retriever.retrieve(q.question)
         first = next((i for i, p in enumerate(passages)

@@ -51,7 +51,8 @@ class Pipeline:
     def retriever(self):
         from qa.retrieval import Retriever
 
-        return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k)
+        return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k,
+                         sentence_weight=self.calibration.w_sentences)
 
     @cached_property
     def ranker(self):

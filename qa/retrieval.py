@@ -1,5 +1,10 @@
 """Hybrid retrieval: dense search in Chroma and German BM25, fused into one ranking, near-duplicates collapsed.
 
+The fusion has a third voice: the candidates of both searches ranked by their best sentence (the stored
+sentence vectors against the question). A chunk's vector averages five or six sentences, so among chunks
+of one topic (a news story told by several agencies) it hardly tells which holds the asked detail; the
+best sentence does. Its weight is fitted (``Calibration.w_sentences``, ``eval/calibrate.py``).
+
 News agencies repeat the same sentences across articles; a collapsed hit keeps every chunk (and so every
 article) it stands for, so the top-k shows different passages and the answer can cite every source.
 """
@@ -41,13 +46,16 @@ class Retriever:
     """``retrieve(question)`` -> the top passages. Its BM25 index follows the store's lexical log (``qa.lexical``)."""
 
     def __init__(self, store: ChunkStore, embedder: Embedder, *, method: str = "hybrid", top_k: int = 5,
-                 candidates: int = 20) -> None:
+                 candidates: int = 20, sentence_weight: float = 0.0) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if top_k <= 0:
             raise ValueError(f"top_k must be greater than 0, got {top_k}")
+        if sentence_weight < 0:
+            raise ValueError(f"sentence_weight must be 0 or more, got {sentence_weight}")
         self.store, self.embedder = store, embedder
         self.method, self.top_k, self.candidates = method, top_k, max(candidates, top_k)
+        self.sentence_weight = sentence_weight if method == "hybrid" else 0.0
         self._bm25 = LexicalIndex()
         self._bm25_state: str | None = None
         self._stemmer = german_stemmer()
@@ -60,8 +68,24 @@ class Retriever:
             ranked.append(self.store.search(vector, self.candidates))
         if self.method in ("hybrid", "bm25"):
             ranked.append(self._bm25_search(question))
-        fused = ranked[0] if len(ranked) == 1 else _reciprocal_rank_fusion(ranked)
+        weights = [1.0] * len(ranked)
+        if self.sentence_weight > 0:
+            ranked.append(self._by_best_sentence(ranked, vector))
+            weights.append(self.sentence_weight)
+        fused = ranked[0] if len(ranked) == 1 else _reciprocal_rank_fusion(ranked, weights)
         return collapse_duplicates(fused, self.top_k)
+
+    def _by_best_sentence(self, rankings: list[list[tuple[Chunk, float]]], vector: np.ndarray
+                          ) -> list[tuple[Chunk, float]]:
+        """Every candidate of ``rankings``, ranked by the cosine of its best stored sentence to ``vector``."""
+        candidates = list({chunk.id: chunk for ranking in rankings for chunk, _ in ranking}.values())
+        sentences = self.store.chunk_sentences(candidates)
+        best = []
+        for chunk in candidates:
+            cosines = [float(v @ vector) for start, end, _, v in sentences.get(chunk.article_id, [])
+                       if chunk.start <= start and end <= chunk.end and v is not None]
+            best.append((chunk, max(cosines, default=-1.0)))
+        return sorted(best, key=lambda pair: -pair[1])
 
     def _bm25_search(self, question: str) -> list[tuple[Chunk, float]]:
         from qa.lexical import tokenize
@@ -99,12 +123,13 @@ def german_stemmer():
     return Stemmer.Stemmer("german")
 
 
-def _reciprocal_rank_fusion(rankings: list[list[tuple[Chunk, float]]]) -> list[tuple[Chunk, float]]:
+def _reciprocal_rank_fusion(rankings: list[list[tuple[Chunk, float]]], weights: list[float] | None = None
+                            ) -> list[tuple[Chunk, float]]:
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, (chunk, _) in enumerate(ranking):
-            scores[chunk.id] = scores.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            scores[chunk.id] = scores.get(chunk.id, 0.0) + weight / (RRF_K + rank + 1)
             chunks[chunk.id] = chunk
     return [(chunks[cid], score) for cid, score in sorted(scores.items(), key=lambda kv: -kv[1])]
 

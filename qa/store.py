@@ -111,6 +111,11 @@ class ChunkStore:
         self._batch = None
         self.locks = None
         self.generation = ""
+        # Decoded sentences of chunk records read lately, for the index's generation they were read at:
+        # retrieval ranks its candidates by their sentences and the answerer reads the same records again.
+        self._sentence_cache: dict[str, tuple[str | None, list]] = {}
+        self._sentence_cache_generation = ""
+        self._sentence_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -371,8 +376,29 @@ class ChunkStore:
         ids = sorted({f"{c.article_id}#{n}" for c in chunks for n in range(max(0, c.n - 2), c.n + 1)})
         if not ids:
             return {}
-        return self._sentences_in(self.collection.get(ids=ids, include=["documents", "metadatas"]),
-                                  [c.article_id for c in chunks])
+        with self._sentence_lock:
+            if self._sentence_cache_generation != self.generation:
+                self._sentence_cache.clear()
+                self._sentence_cache_generation = self.generation
+            records = {i: self._sentence_cache[i] for i in ids if i in self._sentence_cache}
+        missing = [i for i in ids if i not in records]
+        if missing:
+            got = self.collection.get(ids=missing, include=["documents", "metadatas"])
+            read = {i: (None, []) for i in missing}  # ids past an article's last chunk stay absent
+            for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                read[i] = (meta["article"], _sentences_of(text, meta))
+            records.update(read)
+            with self._sentence_lock:
+                if self._sentence_cache_generation == self.generation:
+                    self._sentence_cache.update(read)
+                    while len(self._sentence_cache) > SENTENCE_CACHE_RECORDS:
+                        self._sentence_cache.pop(next(iter(self._sentence_cache)))
+        found: dict[str, list] = {c.article_id: [] for c in chunks}
+        for article, rows in records.values():
+            if article in found:
+                found[article].extend(rows)
+        self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
+        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
     def _sentences_in(self, got: dict, article_ids: Iterable[str]) -> dict[str, list]:
         """The sentences carried by the chunk records ``got``, by article (older indexes: from their own
@@ -459,6 +485,9 @@ class ChunkStore:
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
         return [(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
+
+
+SENTENCE_CACHE_RECORDS = 4096   # about 8 KB each (five sentences' vectors): some 30 MB at most
 
 
 def _sentence_homes(item: ArticleVectors) -> list[list[tuple[int, int, np.ndarray]]]:
