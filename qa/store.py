@@ -393,19 +393,21 @@ class ChunkStore:
                     self._sentence_cache.update(read)
                     while len(self._sentence_cache) > SENTENCE_CACHE_RECORDS:
                         self._sentence_cache.pop(next(iter(self._sentence_cache)))
-        found: dict[str, list] = {c.article_id: [] for c in chunks}
-        for article, rows in records.values():
-            if article in found:
-                found[article].extend(rows)
-        self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
-        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
+        return self._grouped(records.values(), [c.article_id for c in chunks])
 
     def _sentences_in(self, got: dict, article_ids: Iterable[str]) -> dict[str, list]:
         """The sentences carried by the chunk records ``got``, by article (older indexes: from their own
         collection), in text order."""
+        return self._grouped([(meta["article"], _sentences_of(text, meta))
+                              for text, meta in zip(got["documents"], got["metadatas"])], article_ids)
+
+    def _grouped(self, records: Iterable[tuple[str | None, list]], article_ids: Iterable[str]) -> dict[str, list]:
+        """(article, sentences) of chunk records gathered for ``article_ids`` (older indexes: from their own
+        collection), in text order."""
         found: dict[str, list] = {a: [] for a in article_ids}
-        for text, meta in zip(got["documents"], got["metadatas"]):
-            found[meta["article"]].extend(_sentences_of(text, meta))
+        for article, rows in records:
+            if article in found:
+                found[article].extend(rows)
         self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
         return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
 
