@@ -275,7 +275,9 @@ def report(rows: list[dict], args) -> str:
 
     lines = ["# Scale benchmark", "",
              f"- Date: {datetime.now().isoformat(timespec='seconds')}; `python bench/scale.py --articles "
-             f"{args.articles} --small {args.small} --server-ingest {args.server_ingest}`",
+             f"{args.articles} --small {args.small} --server-ingest {args.server_ingest}"
+             f"{' --reuse' if args.reuse else ''}`" + ("; the indexes and the ingest figures are those of the "
+                                                      "run that built them, the probes are new" if args.reuse else ""),
              f"- nproc: {len(os.sched_getaffinity(0))}; Python {platform.python_version()}; embedding backend "
              f"{os.environ.get('QA_EMBED_BACKEND', 'onnx')}",
              "- Ingest: `qa ingest` in a process of its own, model already loaded. Probe: a fresh process; "
