@@ -41,6 +41,7 @@ class Result:
     unsupported: tuple[str, ...] = ()     # names, numbers, dates stated that no cited passage holds
     language_ok: bool | None = None       # the answer is in the question's language
     short: str = ""                       # the short answer (LLM mode)
+    cited_articles: tuple[str, ...] = ()  # the article ids of the cited passages (the product's systems)
 
 
 def declines(text: str) -> bool:

@@ -87,7 +87,7 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
                       answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer),
                       tuple(unsupported(answer, pair.question)), language_matches(answer, pair.question),
-                      answer.short)
+                      answer.short, tuple(c.article for c in answer.citations))
     if name in ("bm25", "dense"):
         # A retriever a user would build has no follow-up handling: the question goes in as asked.
         started = time.perf_counter()
@@ -148,13 +148,17 @@ def score(pair: Pair, result: Result) -> dict[str, float | None]:
     return out
 
 
-def summarise(rows: list[tuple[Pair, Result]]) -> dict[str, float]:
+def summarise(rows: list[tuple[Pair, Result]], own: set[str] | None = None) -> dict[str, float]:
+    """Every metric over ``rows``; with ``own`` (the articles the pairs are about, when other articles share
+    the index) also the number of answers that cite an article outside it."""
     scores = [score(p, r) for p, r in rows]
     summary = {name: m.mean(s[name] for s in scores) for name in METRICS}
     seconds = [r.seconds for _, r in rows]
     checked = [r for _, r in rows if r.language_ok is not None]
     summary.update({"unsupported": float(sum(bool(r.unsupported) for r in checked)) if checked else math.nan,
-                    "wrong_language": float(sum(not r.language_ok for r in checked)) if checked else math.nan})
+                    "wrong_language": float(sum(not r.language_ok for r in checked)) if checked else math.nan,
+                    "unrelated": float(sum(bool(set(r.cited_articles) - own) for r in checked
+                                           if not r.abstained)) if checked and own is not None else math.nan})
     summary.update({"p50_s": m.percentile(seconds, .5), "p95_s": m.percentile(seconds, .95),
                     "top3_chars": m.mean(sum(map(len, r.retrieved[:3])) for _, r in rows)})
     return summary
@@ -170,11 +174,13 @@ def by_kind(rows: list[tuple[Pair, Result]]) -> dict[str, tuple[float, int]]:
 
 
 def table(summaries: dict[str, dict[str, float]]) -> str:
-    columns = [*METRICS, "unsupported", "wrong_language", "p50_s", "p95_s", "top3_chars"]
+    columns = [*METRICS, "unsupported", "wrong_language", "unrelated", "p50_s", "p95_s", "top3_chars"]
+    if all(math.isnan(s["unrelated"]) for s in summaries.values()):
+        columns.remove("unrelated")
     lines = ["| system | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for name, s in summaries.items():
         cells = ["—" if math.isnan(s[c]) else f"{s[c]:.2f} s" if c.endswith("_s") else
-                 f"{s[c]:,.0f}" if c in ("top3_chars", "unsupported", "wrong_language") else f"{s[c]:.2f}"
+                 f"{s[c]:,.0f}" if c in ("top3_chars", "unsupported", "wrong_language", "unrelated") else f"{s[c]:.2f}"
                  for c in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -313,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="calibration,held-out",
                         help="xquad-dev: which parts to run (calibration, held-out)")
     parser.add_argument("--pairs", type=Path, default=QUESTIONS, help="the pairs (JSONL)")
+    parser.add_argument("--distractors", type=Path, action="append", default=[], metavar="FOLDER",
+                        help="pairs: article files ingested beside seeds/ (repeatable); the report counts answers "
+                             "that cite one of them (`python eval/distractors.py` writes a set)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results",
                         help="results folder; each run writes a dated folder in it")
     parser.add_argument("--min", action="append", default=[], metavar="SYSTEM.METRIC=VALUE",
@@ -349,11 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         return 2
-    return evaluate(pairs, systems, thresholds, args.out, progress=progress, with_llm=not args.fast)
+    missing = [str(folder) for folder in args.distractors if not folder.is_dir()]
+    if missing:
+        parser.error(f"--distractors: no such folder: {', '.join(missing)} (python eval/distractors.py writes one)")
+    return evaluate(pairs, systems, thresholds, args.out, progress=progress, with_llm=not args.fast,
+                    distractors=args.distractors)
 
 
 def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path, *, progress: bool = True,
-             with_llm: bool = True, settings: Settings | None = None) -> int:
+             with_llm: bool = True, settings: Settings | None = None, distractors: list[Path] = ()) -> int:
     from qa.pipeline import Pipeline
 
     started = datetime.now()
@@ -363,6 +376,13 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
                                                            chroma_port=None)
         pipeline = Pipeline(settings)
         pipeline.ingest(progress=False)
+        own = None
+        if distractors:
+            own = set(pipeline.store.article_states())
+            added = pipeline.ingest(distractors, progress=progress, add=True)
+            notes.append(f"Distractors: {added.added} articles ({added.chunks} chunks in the index with the "
+                         f"seeds) from {', '.join(map(str, distractors))}; `unrelated`: the share of answers "
+                         "citing an article that is not a seed article.")
         texts = [p.read_text(encoding="utf-8") for p in sorted(settings.seeds_dir.glob("*.txt"))]
         problems = unquoted(pairs, texts)
         if problems:
@@ -383,9 +403,9 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
         if "llm" in systems:
             pipeline.warm_up_llm()
         rows_by_system = {name: run_system(name, pairs, pipeline, stock, progress) for name in systems}
-    summaries = {name: summarise(rows) for name, rows in rows_by_system.items()}
+    summaries = {name: summarise(rows, own) for name, rows in rows_by_system.items()}
     articles = {p.name: p.read_text(encoding="utf-8") for p in sorted(settings.seeds_dir.glob("*.txt"))}
-    by_part = {part: {name: summarise([(p, r) for p, r in rows if part_of(p, articles) == part])
+    by_part = {part: {name: summarise([(p, r) for p, r in rows if part_of(p, articles) == part], own)
                       for name, rows in rows_by_system.items()} for part in ("held-out", "calibration")}
     notes.append("## By part (split by article: the calibration part's pairs may have been fitted on)\n\n"
                  + "\n\n".join(f"### {part} ({sum(part_of(p, articles) == part for p in pairs)} pairs)\n\n"
@@ -403,7 +423,8 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
                 f.write(json.dumps({"system": name, "id": pair.id, "kind": pair.kind, "question": pair.question,
                                     "asked": result.question, "answer": result.answer,
                                     "abstained": result.abstained, "answerer": result.answerer,
-                                    "cited": result.cited, "seconds": round(result.seconds, 3),
+                                    "cited": result.cited, "cited_articles": list(result.cited_articles),
+                                    "seconds": round(result.seconds, 3),
                                     "scores": score(pair, result)}, ensure_ascii=False) + "\n")
 
     print()

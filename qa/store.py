@@ -241,9 +241,9 @@ class ChunkStore:
     def count(self) -> int:
         """The number of chunks; kept for the generation it was counted at (Chroma counts 100,000 records
         in 9 ms, and every search asks)."""
-        generation = self.generation
-        if self._counted is None or self._counted[0] != generation or not generation:
-            self._counted = (generation, self.collection.count())
+        collection = self.collection   # opened first: opening reads the generation
+        if self._counted is None or self._counted[0] != self.generation:
+            self._counted = (self.generation, collection.count())
         return self._counted[1]
 
     def _pages(self, include: list[str], collection=None, where: dict | None = None):

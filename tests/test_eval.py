@@ -230,3 +230,23 @@ def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on(
     strict, trusting = figures([said_none, absent], 1.01), figures([said_none, absent], 0.5)
     assert (strict["contains"], strict["declined_absent"]) == (0.0, 1.0)
     assert (trusting["contains"], trusting["declined_absent"]) == (1.0, 0.0)
+
+
+def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
+    from eval.baselines import Result
+    from eval.run import summarise
+
+    pair = next(p for p in load_pairs() if p.answerable)
+    own = {"000_seed.txt"}
+    rows = [(pair, Result([SOLDIERS], "70.000 [1]", [SOLDIERS], language_ok=True, cited_articles=("000_seed.txt",))),
+            (pair, Result([SOLDIERS], "1,5 Millionen [1]", ["…"], language_ok=True,
+                          cited_articles=("000_seed.txt", "wiki_000339.txt"))),
+            (pair, Result([SOLDIERS], "Dazu steht nichts in den Artikeln.", [], abstained=True, language_ok=True))]
+    assert summarise(rows, own)["unrelated"] == 1
+    assert summarise(rows)["unrelated"] != summarise(rows)["unrelated"]   # nan: no distractors, not counted
+
+
+def test_qa_eval_names_a_missing_distractor_folder(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "--fast", "--distractors", str(tmp_path / "nah")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "no such folder" in done.stderr and "eval/distractors.py" in done.stderr
