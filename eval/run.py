@@ -381,7 +381,7 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
             own = set(pipeline.store.article_states())
             added = pipeline.ingest(distractors, progress=progress, add=True)
             notes.append(f"Distractors: {added.added} articles ({added.chunks} chunks in the index with the "
-                         f"seeds) from {', '.join(map(str, distractors))}; `unrelated`: the share of answers "
+                         f"seeds) from {', '.join(map(str, distractors))}; `unrelated`: the number of answers "
                          "citing an article that is not a seed article.")
         texts = [p.read_text(encoding="utf-8") for p in sorted(settings.seeds_dir.glob("*.txt"))]
         problems = unquoted(pairs, texts)
