@@ -12,7 +12,7 @@ from qa.questions import language_of
 from qa.retrieval import german_stemmer
 from qa.verify import FactChecker
 
-_QUOTED = re.compile(r"„[^“]*“|“[^”]*”|\"[^\"]*\"")
+_QUOTED = re.compile(r"„[^„“]*“|“[^“”]*”|\"[^\"]*\"")   # innermost quotes; nested ones go in turn
 
 
 @functools.cache
@@ -53,7 +53,9 @@ def unsupported(answer: Answer, question: str) -> list[str]:
 
 def answer_language(text: str) -> str:
     """The language of what the answer says in its own words: the text outside quotes (all of it if none)."""
-    own = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", text))
+    own = re.sub(r"\[\d+\]", " ", text)
+    while (inner := _QUOTED.sub(" ", own)) != own:   # „… „starken Wirtschaftsmaßnahmen“ …“: inside out
+        own = inner
     return language_of(own) if re.search(r"[^\W\d_]{2,}", own) else language_of(text)
 
 

@@ -250,3 +250,12 @@ def test_qa_eval_names_a_missing_distractor_folder(tmp_path):
     done = subprocess.run([sys.executable, "-m", "qa.cli", "eval", "--fast", "--distractors", str(tmp_path / "nah")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "no such folder" in done.stderr and "eval/distractors.py" in done.stderr
+
+
+def test_a_quote_inside_a_quote_is_still_quoted_text_for_the_language_check():
+    from eval.checks import answer_language
+
+    english = ("According to the articles (quoted in German): „Biden hatte Putin im Gespräch mit „starken "
+               "Wirtschaftsmaßnahmen“ der USA und deren europäischen Verbündeten gedroht.“ [1]")
+    assert answer_language(english) == "en"
+    assert answer_language("Laut den Artikeln drohte Biden mit „starken Wirtschaftsmaßnahmen“. [1]") == "de"
