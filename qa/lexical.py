@@ -19,11 +19,13 @@ German stop words and the pattern that keeps „120.000“ and „21:30“ whole
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import threading
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -75,10 +77,15 @@ class _Segment:
     base: int                    # the number of its first chunk among all loaded chunks
     ids: list[str]
     articles: list[str]
-    where: dict[str, int]        # term -> its position in ptr
+    terms: list[str]             # in the order of ptr
     ptr: np.ndarray
     docs: np.ndarray
     tfs: np.ndarray
+
+    @functools.cached_property
+    def where(self) -> dict[str, int]:
+        """term -> its position in ptr; built when first searched (most segments are merged before)."""
+        return {term: i for i, term in enumerate(self.terms)}
 
     @property
     def postings(self) -> int:
@@ -87,21 +94,22 @@ class _Segment:
 
 def merge_segments(segments: list[_Segment], alive: np.ndarray) -> _Segment:
     """Several segments as one (base 0, chunk numbers absolute), without the postings of removed chunks."""
-    terms = sorted({term for s in segments for term in s.where})
-    number = {term: i for i, term in enumerate(terms)}
+    number = {term: i for i, term in enumerate(dict.fromkeys(chain.from_iterable(s.terms for s in segments)))}
     owners, docs, tfs = [], [], []
     for s in segments:
-        own = np.fromiter((number[t] for t in s.where), dtype=np.int32, count=len(s.where))  # in ptr order
+        own = np.fromiter(map(number.__getitem__, s.terms), dtype=np.int32, count=len(s.terms))
         owners.append(np.repeat(own, np.diff(s.ptr)))
-        docs.append(s.base + s.docs.astype(np.int64))
+        docs.append(s.docs + np.int32(s.base))
         tfs.append(s.tfs)
     owner, doc, tf = np.concatenate(owners), np.concatenate(docs), np.concatenate(tfs)
     keep = alive[doc]
     owner, doc, tf = owner[keep], doc[keep], tf[keep]
     order = np.argsort(owner, kind="stable")   # a term's postings together, in chunk order
-    ptr = np.zeros(len(terms) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(np.bincount(owner, minlength=len(terms)))
-    return _Segment(0, [], [], number, ptr, doc[order].astype(np.int32), tf[order])
+    ptr = np.zeros(len(number) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(owner, minlength=len(number)))
+    merged = _Segment(0, [], [], list(number), ptr, doc[order], tf[order])
+    merged.where = number
+    return merged
 
 
 def decode_segment(payload: str, base: int) -> tuple[_Segment, np.ndarray]:
@@ -109,8 +117,8 @@ def decode_segment(payload: str, base: int) -> tuple[_Segment, np.ndarray]:
     size = int.from_bytes(blob[:8], "little")
     head = json.loads(blob[8:8 + size])
     arrays = np.load(io.BytesIO(blob[8 + size:]))
-    segment = _Segment(base, head["ids"], head["articles"], {t: i for i, t in enumerate(head["terms"])},
-                       arrays["ptr"], arrays["docs"], arrays["tfs"])
+    segment = _Segment(base, head["ids"], head["articles"], head["terms"], arrays["ptr"], arrays["docs"],
+                       arrays["tfs"])
     return segment, arrays["lengths"]
 
 
