@@ -22,6 +22,7 @@ import tempfile
 import time
 import tomllib
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -366,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path, *, progress: bool = True,
-             with_llm: bool = True, settings: Settings | None = None, distractors: list[Path] = ()) -> int:
+             with_llm: bool = True, settings: Settings | None = None, distractors: Sequence[Path] = ()) -> int:
     from qa.pipeline import Pipeline
 
     started = datetime.now()
