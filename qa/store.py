@@ -111,7 +111,6 @@ class ChunkStore:
         self._batch = None
         self.locks = None
         self.generation = ""
-        self._counted: tuple[str, int] | None = None
         # Decoded sentences of chunk records read lately, for the index's generation they were read at:
         # retrieval ranks its candidates by their sentences and the answerer reads the same records again.
         self._sentence_cache: dict[str, tuple[str | None, list]] = {}
@@ -239,12 +238,7 @@ class ChunkStore:
         return self._vector_store
 
     def count(self) -> int:
-        """The number of chunks; kept for the generation it was counted at (Chroma counts 100,000 records
-        in 9 ms, and every search asks)."""
-        collection = self.collection   # opened first: opening reads the generation
-        if self._counted is None or self._counted[0] != self.generation:
-            self._counted = (self.generation, collection.count())
-        return self._counted[1]
+        return self.collection.count()
 
     def _pages(self, include: list[str], collection=None, where: dict | None = None):
         collection = collection or self.collection
