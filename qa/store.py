@@ -12,6 +12,7 @@ import base64
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import math
 import os
@@ -123,8 +124,6 @@ class ChunkStore:
         return f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.server_mode else f"{s.index_dir}"
 
     def _open(self):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         s = self.settings
         try:
             if s.server_mode:
@@ -152,7 +151,7 @@ class ChunkStore:
         self._lexical = LexicalLog(lexical)
         self._client = client
         self._collection = collection
-        self._vector_store = ChromaVectorStore(chroma_collection=collection)
+        self._vector_store = None
 
     def _collections(self, client):
         """The chunk collection, the sentence collection of indexes written before sentences moved into the
@@ -233,8 +232,14 @@ class ChunkStore:
 
     @property
     def vector_store(self):
-        if self._vector_store is None:
+        """llama-index's view of the chunk collection, built at the first search: an ingest never needs it
+        (importing llama-index costs about a second and a half of a short ingest)."""
+        if self._collection is None:
             self._open()
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vector_store = ChromaVectorStore(chroma_collection=self._collection)
         return self._vector_store
 
     def count(self) -> int:
@@ -283,25 +288,12 @@ class ChunkStore:
             self._write(batch)
 
     def _write(self, batch: list[ArticleVectors]) -> None:
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-        from llama_index.core.vector_stores.utils import node_to_metadata_dict
-
         self._remove([item.article_id for item in batch])
         records = []
         for item in batch:
             homes = _sentence_homes(item)
             for chunk, vector, home in zip(item.chunks, item.chunk_vectors, homes, strict=True):
-                node = TextNode(
-                    id_=chunk.id, text=chunk.text, embedding=[float(x) for x in vector],
-                    metadata={"article": item.article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
-                              "start": chunk.start, "end": chunk.end, "fingerprint": item.fingerprint,
-                              "n_chunks": len(item.chunks), "url": chunk.url, "source": chunk.source,
-                              "file": item.file or item.article_id},
-                    # BM25 reads the title with the text; the bookkeeping stays out of both.
-                    excluded_embed_metadata_keys=_BOOKKEEPING, excluded_llm_metadata_keys=_BOOKKEEPING,
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=item.article_id)})
-                # What llama-index's ChromaVectorStore.add writes, plus the chunk's sentences beside the node.
-                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+                meta = node_metadata(chunk, item)
                 meta[SENTENCES] = ";".join(f"{start}:{end}" for start, end, _ in home)
                 meta[SENTENCE_VECTORS] = _pack([v for _, _, v in home], len(vector))
                 records.append((chunk.id, [float(x) for x in vector], chunk.text, meta))
@@ -487,6 +479,30 @@ class ChunkStore:
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
         return [(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
+
+
+def node_metadata(chunk: Chunk, item: ArticleVectors) -> dict:
+    """A chunk's Chroma metadata as llama-index's ``ChromaVectorStore.add`` writes a ``TextNode`` (its
+    ``node_to_metadata_dict(node, remove_text=True, flat_metadata=True)``), so that llama-index reads the
+    chunk back as that node; built here so that an ingest need not import llama-index.
+    ``tests/test_store.py`` holds it equal to llama-index's own.
+    """
+    metadata = {"article": item.article_id, "title": chunk.title, "date": chunk.date, "n": chunk.n,
+                "start": chunk.start, "end": chunk.end, "fingerprint": item.fingerprint,
+                "n_chunks": len(item.chunks), "url": chunk.url, "source": chunk.source,
+                "file": item.file or item.article_id}
+    node = {
+        "id_": chunk.id, "embedding": None, "metadata": metadata,
+        # BM25 reads the title with the text; the bookkeeping stays out of both.
+        "excluded_embed_metadata_keys": _BOOKKEEPING, "excluded_llm_metadata_keys": _BOOKKEEPING,
+        "relationships": {"1": {"node_id": item.article_id, "node_type": None, "metadata": {}, "hash": None,
+                                "class_name": "RelatedNodeInfo"}},
+        "metadata_template": "{key}: {value}", "metadata_separator": "\n", "text": "", "mimetype": "text/plain",
+        "start_char_idx": None, "end_char_idx": None, "text_template": "{metadata_str}\n\n{content}",
+        "class_name": "TextNode",
+    }
+    return {**metadata, "_node_content": json.dumps(node, ensure_ascii=False), "_node_type": "TextNode",
+            "document_id": item.article_id, "doc_id": item.article_id, "ref_doc_id": item.article_id}
 
 
 SENTENCE_CACHE_RECORDS = 4096   # about 8 KB each (five sentences' vectors): some 30 MB at most
