@@ -19,9 +19,11 @@ German stop words and the pattern that keeps „120.000“ and „21:30“ whole
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import io
 import json
+import re
 import threading
 import zlib
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from itertools import chain
 import numpy as np
 
 K1, B = 1.5, 0.75          # bm25s's defaults, as llama-index's BM25Retriever used them
+HEAD_CHARS, MODIFIER_CHARS = 5, 4   # a question's word matches the compounds it ends (chosen, not fitted)
 MERGE_AT = 8               # segments in memory; more are merged (a question looks up each term in each one)
 _ADD, _REMOVE = "add", "remove"
 _PLACEHOLDER = [0.0]       # Chroma wants a vector for every record; these records are never searched by one
@@ -46,6 +49,18 @@ def tokenize(texts: list[str], stemmer, *, query: bool = False) -> list[list[str
 
     return bm25s.tokenize(texts, stopwords="english" if query else "de", stemmer=stemmer,
                           token_pattern=TOKEN_PATTERN, return_ids=False, show_progress=False)
+
+
+def noun_stems(text: str, stemmer) -> set[str]:
+    """The stems of the words written with a capital letter: German nouns (and names), the words that end
+    compounds („Berater“ in „Außenberater“); a verb („stellten“) does not find „festgestellt“."""
+    import bm25s
+
+    from qa.retrieval import TOKEN_PATTERN
+
+    words = [w for w in re.findall(TOKEN_PATTERN, text) if w[:1].isupper()]
+    return set(chain.from_iterable(bm25s.tokenize(words, stopwords=None, stemmer=stemmer, token_pattern=TOKEN_PATTERN,
+                                                  return_ids=False, show_progress=False))) if words else set()
 
 
 def indexed_text(title: str, text: str) -> str:
@@ -87,6 +102,27 @@ class _Segment:
         """term -> its position in ptr; built when first searched (most segments are merged before)."""
         return {term: i for i, term in enumerate(self.terms)}
 
+    @functools.cached_property
+    def heads(self) -> tuple[list[str], list[int]]:
+        """The compound-looking terms reversed and sorted, with their positions in ptr: the terms that end
+        with a given word are one range of it (``compounds``). Built when first searched."""
+        pairs = sorted((term[::-1], i) for i, term in enumerate(self.terms)
+                       if len(term) >= HEAD_CHARS + MODIFIER_CHARS and term.isalpha())
+        return [r for r, _ in pairs], [i for _, i in pairs]
+
+    def compounds(self, term: str) -> list[int]:
+        """Positions of the terms that are ``term`` with a word of ``MODIFIER_CHARS`` letters or more before it
+        („aussenberat“ for „berat“, „hauptstadt“ for „stadt“)."""
+        reversed_terms, positions = self.heads
+        key = term[::-1]
+        at = bisect.bisect_left(reversed_terms, key)
+        found = []
+        while at < len(reversed_terms) and reversed_terms[at].startswith(key):
+            if len(reversed_terms[at]) - len(key) >= MODIFIER_CHARS:
+                found.append(positions[at])
+            at += 1
+        return found
+
     @property
     def postings(self) -> int:
         return len(self.docs)
@@ -110,6 +146,17 @@ def merge_segments(segments: list[_Segment], alive: np.ndarray) -> _Segment:
     merged = _Segment(0, [], [], list(number), ptr, doc[order], tf[order])
     merged.where = number
     return merged
+
+
+def _positions(segment: _Segment, term: str, compounds: bool) -> list[int]:
+    """Where ``term``'s postings lie in ``segment``: its own, and those of the compounds it is the last word
+    of. German writes „Außenberater“ and „Hauptstadt“ as one word; the Snowball stemmer keeps them whole,
+    so without this a question about the „Berater“ or the „Stadt“ would not find them."""
+    own = segment.where.get(term)
+    found = [] if own is None else [own]
+    if compounds and len(term) >= HEAD_CHARS and term.isalpha():
+        found += [i for i in segment.compounds(term) if i != own]
+    return found
 
 
 def decode_segment(payload: str, base: int) -> tuple[_Segment, np.ndarray]:
@@ -225,8 +272,9 @@ class LexicalIndex:
             if numbers:
                 self.alive[numbers] = False
 
-    def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        """The ``k`` best live chunks for the question's tokens, (chunk id, BM25 score > 0)."""
+    def search(self, tokens: list[str], k: int, heads: set[str] | frozenset = frozenset()) -> list[tuple[str, float]]:
+        """The ``k`` best live chunks for the question's tokens, (chunk id, BM25 score > 0). A token in
+        ``heads`` (``noun_stems``) also finds the compounds it ends."""
         with self._lock:
             live = self.alive
             n = int(live.sum())
@@ -237,11 +285,14 @@ class LexicalIndex:
             scores = np.zeros(len(self.ids), dtype=np.float32)
             for term in tokens:
                 hits = [(s.base + s.docs[s.ptr[i]:s.ptr[i + 1]], s.tfs[s.ptr[i]:s.ptr[i + 1]])
-                        for s in self.segments if (i := s.where.get(term)) is not None]
+                        for s in self.segments for i in _positions(s, term, term in heads)]
                 if not hits:
                     continue
                 docs = np.concatenate([d for d, _ in hits])
                 tfs = np.concatenate([t for _, t in hits]).astype(np.float32)
+                if len(hits) > 1:   # a chunk with the word and a compound of it counts both once
+                    docs, where = np.unique(docs, return_inverse=True)
+                    tfs = np.bincount(where, weights=tfs).astype(np.float32)
                 keep = live[docs]
                 docs, tfs = docs[keep], tfs[keep]
                 df = len(docs)

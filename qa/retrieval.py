@@ -88,12 +88,13 @@ class Retriever:
         return sorted(best, key=lambda pair: -pair[1])
 
     def _bm25_search(self, question: str) -> list[tuple[Chunk, float]]:
-        from qa.lexical import tokenize
+        from qa.lexical import noun_stems, tokenize
 
         index = self._lexical_index()
         with self._lock:  # the stemmer is not safe to share between threads
             tokens = tokenize([question], self._stemmer, query=True)[0]
-        hits = index.search(tokens, self.candidates)
+            heads = noun_stems(question, self._stemmer)
+        hits = index.search(tokens, self.candidates, heads)
         scores = dict(hits)
         return [(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
 

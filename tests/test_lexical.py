@@ -1,10 +1,11 @@
 """The BM25 index's log in a real (embedded) Chroma collection, read back with and without merged segments."""
 
 import chromadb
+import numpy as np
 import pytest
 
 import qa.lexical as lexical
-from qa.lexical import LexicalIndex, LexicalLog, tokenize
+from qa.lexical import LexicalIndex, LexicalLog, noun_stems, tokenize
 from qa.retrieval import german_stemmer
 
 SENTENCES = [
@@ -79,3 +80,47 @@ def test_a_small_follow_merges_only_the_recent_segments(tmp_path, monkeypatch):
     assert len(index.segments) == 2 and index.segments[0] is first
     hits = index.search(tokenize(["Wann streikt die Bahn?"], stemmer, query=True)[0], 10)
     assert {chunk for chunk, _ in hits} >= {f"b{n}.txt#0" for n in range(5)}
+
+
+def test_a_question_s_word_finds_the_compounds_it_ends_in_merged_and_separate_segments(tmp_path, monkeypatch):
+    """„Berater“ finds „Außenberater“, „Stadt“ „Hauptstadt“, in one segment or spread over several; a short
+    word („Rat“), a word the compound only begins with („Außen…“) and a number do not."""
+    collection = chromadb.PersistentClient(path=str(tmp_path)).get_or_create_collection("t-lexical",
+                                                                                      embedding_function=None)
+    log, stemmer = LexicalLog(collection), german_stemmer()
+    texts = {
+        "berater.txt": "Laut seinem Außenberater Juri Uschakow sprach Putin zwei Stunden mit Biden.",
+        "stadt.txt": "In der Hauptstadt Kiew demonstrierten am Samstag um 21:30 Uhr über 120.000 Menschen.",
+        "rat.txt": "Der Stadtrat von Köln beschloss die Straßenbahn über die Brücke.",
+        "andere.txt": "Die Außenminister trafen sich in Genf zu Gesprächen über die Ukraine.",
+        "zahl.txt": "Die Firma meldete 3120.000 Euro Umsatz im Quartal.",
+    }
+    for article, text in texts.items():
+        log.add([f"{article}#0"], [article], tokenize([text], stemmer))
+    for merge_at in (1000, 2):
+        monkeypatch.setattr(lexical, "MERGE_AT", merge_at)
+        index = LexicalIndex()
+        index.follow(collection)
+        assert len(index.segments) == (5 if merge_at == 1000 else 1)
+
+        def found(question: str) -> list[str]:
+            tokens = tokenize([question], stemmer, query=True)[0]
+            return [chunk for chunk, _ in index.search(tokens, 5, noun_stems(question, stemmer))]
+
+        assert found("Wer ist der Berater?") == ["berater.txt#0"]
+        assert found("In welcher Stadt demonstrierten die Menschen?")[0] == "stadt.txt#0"
+        assert found("Rat") == []                  # three letters: „Stadtrat“ is not a kind of „Rat“ here
+        assert found("Außen") == []                # „Außenminister“ only begins with it
+        assert found("120.000") == ["stadt.txt#0"]   # numbers match whole: not „3120.000“
+        assert found("Wer wurde beraten?") == []     # only nouns: a verb's stem („berat“) finds no compounds
+        assert noun_stems("Wer ist Putins außenpolitischer Berater?", stemmer) == {"wer", "putin", "berat"}
+    # A chunk with the word and a compound of it: one posting list, its counts added (tf 2, not two terms).
+    log.add(["beide.txt#0"], ["beide.txt"], tokenize(["Der Berater und der Außenberater."], stemmer))
+    index = LexicalIndex()
+    index.follow(collection)
+    hits = dict(index.search(tokenize(["Berater"], stemmer, query=True)[0], 5, {"berat"}))
+    assert list(hits) == ["beide.txt#0", "berater.txt#0"]
+    n, df, average = 6, 2, float(index.lengths.mean())
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    norm = lexical.K1 * (1 - lexical.B + lexical.B * index.lengths[5] / average)
+    assert hits["beide.txt#0"] == pytest.approx(idf * 2 / (2 + norm), rel=1e-5)
