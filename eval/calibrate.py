@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -277,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         })
         # llm_trust_at is fitted on LLM answers (eval/fit_trust.py), not here: keep what the file holds, and
         # fit it again after a new decision (it is a point on the decision's probability).
-        kept = Calibration.load(args.out) if args.out.exists() else base
-        cal = replace(cal, llm_trust_at=kept.llm_trust_at, fitted_on={
-            **cal.fitted_on, **{k: v for k, v in kept.fitted_on.items() if k == "llm_trust_at"}})
+        # Read as JSON: a file fitted over other features does not load as a Calibration.
+        kept = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+        cal = replace(cal, llm_trust_at=kept.get("llm_trust_at", base.llm_trust_at), fitted_on={
+            **cal.fitted_on, **{k: v for k, v in kept.get("fitted_on", {}).items() if k == "llm_trust_at"}})
         lines += ["## Answer or decline", "",
                   "Logistic regression over " + ", ".join(Evidence.FEATURES) + ": weights "
                   + ", ".join(f"{n} {v:+.2f}" for n, v in zip(Evidence.FEATURES, w)) + f", bias {b:+.2f}.", "",
