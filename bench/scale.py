@@ -119,7 +119,7 @@ def _probe() -> None:
     from qa.pipeline import Pipeline
 
     pipeline = Pipeline(Settings.from_env())
-    pipeline.embedder.warm_up()
+    pipeline.warm_up()   # as the chat page does at its start
     chunks = pipeline.store.count()
     loaded = time.time()
     questions = _questions()

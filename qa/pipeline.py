@@ -79,12 +79,18 @@ class Pipeline:
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
                             max_tokens=self.settings.llm_max_tokens)
 
+    def warm_up(self) -> None:
+        """Load the embedding model and open the index for questions (llama-index's view of it, which an
+        ingest never builds), so that the first question waits for neither."""
+        self.embedder.warm_up()
+        self.store.vector_store
+
     def warm_up_llm(self) -> None:
         """Load the language model and evaluate the fixed parts of its two prompts, once."""
         from qa.chat import condense_prefix
         from qa.llm_answer import fixed_prefix
 
-        self.embedder.warm_up()
+        self.warm_up()
         self.llm.warm_up(condense_prefix())
         self.llm.warm_up(fixed_prefix())
 

@@ -357,7 +357,7 @@ def _warm_up(settings: Settings, llm: bool) -> None:
     try:
         pipeline = pipeline_for(settings)
         pipeline.ensure_index()
-        pipeline.embedder.warm_up()
+        pipeline.warm_up()
         if llm:
             pipeline.warm_up_llm()
     except QAError as exc:  # an empty index, a model missing offline: the first question says it again
