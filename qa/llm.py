@@ -68,7 +68,9 @@ class LocalLLM:
                 raise ModelError(f"the language model {self.model_path} does not exist; unset QA_LLM_MODEL_PATH "
                                  "to use the bundled one, or point it at a .gguf file")
             try:
-                from llama_index.llms.llama_cpp import LlamaCPP
+                from qa.imports import llama_index
+
+                LlamaCPP = llama_index("llms.llama_cpp").LlamaCPP  # noqa: N806
             except ImportError as exc:
                 raise ModelError(f"llama-cpp-python is not installed ({exc}); run `make install`") from exc
             try:

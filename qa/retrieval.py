@@ -19,6 +19,7 @@ import numpy as np
 
 from qa.chunking import Chunk
 from qa.embedding import Embedder
+from qa.imports import llama_index
 from qa.lexical import LexicalIndex
 from qa.store import ChunkStore, node_to_chunk
 
@@ -108,8 +109,7 @@ class Retriever:
                 size = self.store.count()
                 if self._bm25.size < size:  # written before the lexical log existed: index the chunks here
                     nodes = self.store.all_nodes()
-                    from llama_index.core.schema import MetadataMode
-
+                    MetadataMode = llama_index("core.schema").MetadataMode  # noqa: N806
                     self._bm25.load_chunks([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
                                            [n.node_id for n in nodes], [n.metadata["article"] for n in nodes],
                                            self._stemmer)

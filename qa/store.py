@@ -30,6 +30,7 @@ import numpy as np
 from qa.chunking import Chunk
 from qa.config import Settings
 from qa.errors import QAError
+from qa.imports import llama_index
 from qa.lexical import LexicalLog, indexed_text, tokenize
 from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
 
@@ -237,9 +238,8 @@ class ChunkStore:
         if self._collection is None:
             self._open()
         if self._vector_store is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
-
-            self._vector_store = ChromaVectorStore(chroma_collection=self._collection)
+            chroma = llama_index("vector_stores.chroma")
+            self._vector_store = chroma.ChromaVectorStore(chroma_collection=self._collection)
         return self._vector_store
 
     def count(self) -> int:
@@ -453,15 +453,13 @@ class ChunkStore:
 
     def all_nodes(self) -> list:
         """Every chunk as the llama-index node it was written as (for BM25 over the same texts)."""
-        from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
+        metadata_dict_to_node = llama_index("core.vector_stores.utils").metadata_dict_to_node
         return [metadata_dict_to_node(meta, text=doc) for page in self._pages(["documents", "metadatas"])
                 for doc, meta in zip(page["documents"], page["metadatas"])]
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """The ``k`` chunks nearest to ``vector``, with cosine similarity."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
+        VectorStoreQuery = llama_index("core.vector_stores.types").VectorStoreQuery
         n = min(k, self.count())
         if n == 0:
             return []

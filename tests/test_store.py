@@ -62,3 +62,27 @@ def test_an_ingest_does_not_import_llama_index(tmp_path: Path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_threads_that_import_llama_index_at_once_all_get_it():
+    """The chat page's warm-up and its first question import llama-index at the same time. Four threads
+    importing four of its modules directly failed with ``_DeadlockError`` / "partially initialized module" in
+    4 of 4 fresh interpreters (2026-12-03); through ``qa.imports.llama_index`` none may."""
+    code = ("import threading\n"
+            "from qa.imports import llama_index\n"
+            "errors = []\n"
+            "def go(name):\n"
+            "    try:\n"
+            "        llama_index(name)\n"
+            "    except Exception as exc:\n"
+            "        errors.append(repr(exc))\n"
+            "names = ['vector_stores.chroma', 'core.vector_stores.utils', 'core.schema', 'core.vector_stores.types']\n"
+            "threads = [threading.Thread(target=go, args=(n,)) for n in names]\n"
+            "[t.start() for t in threads]\n"
+            "[t.join() for t in threads]\n"
+            "print(errors)\n")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ), capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"
