@@ -19,10 +19,10 @@ from qa.relevance import Candidate, SentenceRanker, sentence_key
 from qa.retrieval import Passage
 
 
-def declined(question: str, language: str, answerer: str = "extractive", **extra) -> Answer:
-    """The answer that says the articles do not answer ``question``."""
-    return Answer(load_prompt(f"abstain_{language}"), [], abstained=True, answerer=answerer, question=question,
-                  **extra)
+def declined(question: str, language: str, answerer: str = "extractive", text: str = "", **extra) -> Answer:
+    """The answer that says the articles do not answer ``question`` (``text``: a more specific way to say it)."""
+    return Answer(text or load_prompt(f"abstain_{language}"), [], abstained=True, answerer=answerer,
+                  question=question, **extra)
 
 
 class ExtractiveAnswerer:

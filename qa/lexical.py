@@ -272,6 +272,12 @@ class LexicalIndex:
             if numbers:
                 self.alive[numbers] = False
 
+    def knows(self, term: str) -> bool:
+        """Whether some chunk holds ``term`` or a compound that ends in it (chunks removed since the last
+        merge may still count)."""
+        with self._lock:
+            return any(_positions(s, term, True) for s in self.segments)
+
     def search(self, tokens: list[str], k: int, heads: set[str] | frozenset = frozenset()) -> list[tuple[str, float]]:
         """The ``k`` best live chunks for the question's tokens, (chunk id, BM25 score > 0). A token in
         ``heads`` (``noun_stems``) also finds the compounds it ends."""

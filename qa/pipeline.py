@@ -123,7 +123,17 @@ class Pipeline:
             question, vector, passages = self.standalone(question, turns)
             parts = [(question, vector, passages)]
         else:
-            parts = self.parts(question)
+            parts = None
+        name = self.retriever.unknown_name(question) if language == "de" else None
+        if name:  # a person, place or thing no article mentions: whatever the passages say, not about it
+            from qa.extractive import declined
+            from qa.prompts import render
+
+            answer = declined(question, language, answerer=mode, text=render(f"abstain_name_{language}", thing=name))
+            yield answer.text
+            yield answer
+            return
+        parts = parts or self.parts(question)
         if mode == "llm":
             yield from self.llm_answerer.stream_parts(question, parts, language)
             return

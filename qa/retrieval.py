@@ -99,6 +99,55 @@ class Retriever:
         scores = dict(hits)
         return [(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
 
+    def unknown_name(self, question: str) -> str | None:
+        """A name the German ``question`` asks about that no chunk of the index holds, or None.
+
+        A name here is two or more capitalised words in a row, not at the question's start („Xi Jinping“,
+        „Nord Stream“, „Sky Digital“): German writes a noun after a lower-case article or adjective, so such
+        a run is a name, or a title and a name („Staatschef Xi Jinping“). It is unknown when two of its words
+        in a row (stemmed; a compound ending in one counts) stand in no chunk: the articles never mention
+        it, whatever the passages retrieved for the question's other words say. English questions are not
+        checked: their names are often written otherwise in German („Black Sea“, „Schwarzes Meer“).
+        """
+        from qa.wordlists import NOT_NAMES, QUESTION_WORDS, STOPWORDS
+
+        skip = STOPWORDS | NOT_NAMES | QUESTION_WORDS
+        words = list(re.finditer(TOKEN_PATTERN, question))
+        runs, run = [], []
+        for i, match in enumerate(words):
+            word = match.group()
+            if i and word[:1].isupper() and word.lower() not in skip:
+                run.append(match)
+                continue
+            runs.append(run)
+            run = []
+        runs.append(run)
+        runs = [r for r in runs if len(r) >= 2]
+        if not runs:
+            return None
+        from bm25s.stopwords import STOPWORDS_GERMAN
+
+        stop = set(STOPWORDS_GERMAN)
+        index = self._lexical_index()
+        for run in runs:
+            with self._lock:
+                stems = self._stemmer.stemWords([m.group().lower() for m in run])
+            unknown = []
+            for match, stem in zip(run, stems):
+                word = match.group()
+                # A stop word is not indexed at all, the name „Gegen“ (a Yuan emperor) neither: no evidence
+                # either way, for the word, its stem or its genitive („Gegens“).
+                lower = word.lower()
+                if not index.knows(stem) and not {stem, lower, lower.removesuffix("s")} & stop:
+                    unknown.append(match)
+                elif len(unknown) >= 2:
+                    break
+                else:
+                    unknown = []
+            if len(unknown) >= 2:   # as the question writes it: „Fußball-Weltmeisterschaft“
+                return question[unknown[0].start():unknown[-1].end()]
+        return None
+
     def _lexical_index(self):
         """The BM25 index, brought up to date with the index's lexical log whenever the index's generation
         stamp (changed by every write, in any process) differs from the last time."""
