@@ -264,7 +264,8 @@ def test_every_prompt_renders_with_its_variables():
     variables = {"pick_user": {"sentences": "[1] S", "question": "F?"},
                  "answer_en": {"short": "at 21:30", "quote": "um 21:30 Uhr"},
                  "condense_user": {"history": "Frage: F\nAntwort: A", "question": "Und?"},
-                 "abstain_part_de": {"question": "Wo?"}, "abstain_part_en": {"question": "Where?"}}
+                 "abstain_part_de": {"question": "Wo?"}, "abstain_part_en": {"question": "Where?"},
+                 "abstain_name_de": {"thing": "Xi Jinping"}, "abstain_name_en": {"thing": "Xi Jinping"}}
     for name in names:
         text = render(name, **variables.get(name, {}))
         assert "$" not in text and text.strip(), name
