@@ -54,13 +54,9 @@ def tokenize(texts: list[str], stemmer, *, query: bool = False) -> list[list[str
 def noun_stems(text: str, stemmer) -> set[str]:
     """The stems of the words written with a capital letter: German nouns (and names), the words that end
     compounds („Berater“ in „Außenberater“); a verb („stellten“) does not find „festgestellt“."""
-    import bm25s
-
     from qa.retrieval import TOKEN_PATTERN
 
-    words = [w for w in re.findall(TOKEN_PATTERN, text) if w[:1].isupper()]
-    return set(chain.from_iterable(bm25s.tokenize(words, stopwords=None, stemmer=stemmer, token_pattern=TOKEN_PATTERN,
-                                                  return_ids=False, show_progress=False))) if words else set()
+    return set(stemmer.stemWords([w.lower() for w in re.findall(TOKEN_PATTERN, text) if w[:1].isupper()]))
 
 
 def indexed_text(title: str, text: str) -> str:

@@ -122,8 +122,6 @@ class Pipeline:
         if turns:
             question, vector, passages = self.standalone(question, turns)
             parts = [(question, vector, passages)]
-        else:
-            parts = None
         name = self.retriever.unknown_name(question) if language == "de" else None
         if name:  # a person, place or thing no article mentions: whatever the passages say, not about it
             from qa.extractive import declined
@@ -133,7 +131,8 @@ class Pipeline:
             yield answer.text
             yield answer
             return
-        parts = parts or self.parts(question)
+        if not turns:
+            parts = self.parts(question)
         if mode == "llm":
             yield from self.llm_answerer.stream_parts(question, parts, language)
             return
