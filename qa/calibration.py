@@ -39,9 +39,11 @@ class Calibration:
     # LLM mode: when the model finds no answer among the sentences, it declines, unless the evidence is at
     # least this strong (then the best sentence is quoted). Above 1: the model's "none" always declines.
     llm_trust_at: float = 1.01
-    # LLM mode: how many of the best sentences the model picks from (the fewest that hold the answer about as
-    # often as six do: every sentence is ~60 prompt tokens, ~1.5 s on 2 cores).
+    # LLM mode: the model picks from the best ``llm_candidates`` sentences that score within ``llm_margin`` of
+    # the best one (1 keeps them all); fitted together: the fewest on average that hold the answer about as
+    # often as six do. Every sentence is ~60 prompt tokens, close to a second on 2 cores.
     llm_candidates: int = 3
+    llm_margin: float = 1.0
     # A part of a question, or a follow-up's cheap form, counts as found when its best sentence holds this
     # share of the words it asks for.
     found_share: float = 0.5

@@ -77,6 +77,8 @@ class Pipeline:
 
         return LLMAnswerer(self.llm, self.ranker, self.extractive, FactChecker(self.ranker.stem), self.calibration,
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
+                            # QA_LLM_SENTENCES asks for that many sentences, whatever their scores
+                            margin=1.0 if self.settings.llm_sentences else self.calibration.llm_margin,
                             max_tokens=self.settings.llm_max_tokens)
 
     def warm_up(self) -> None:

@@ -17,7 +17,7 @@ from qa.errors import QuestionError
 from dataclasses import replace
 
 from qa.calibration import Calibration
-from qa.llm_answer import MAX_CANDIDATES, Pick, fixed_prefix, parse_pick
+from qa.llm_answer import Pick, fixed_prefix, parse_pick
 from qa.pipeline import Pipeline
 from qa.prompts import PROMPTS_DIR, load_prompt, render
 from tests.conftest import SEEDS
@@ -72,8 +72,48 @@ def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences(pipeline
     messages = llm.calls[0]
     assert messages[:5] == fixed_prefix()  # the same prefix every time: llama.cpp keeps it evaluated
     sentences = _sentences(messages)
-    assert 2 <= len(sentences) <= MAX_CANDIDATES and any("21:30" in s for s in sentences.values())
+    assert 1 <= len(sentences) <= pipeline.calibration.llm_candidates and any("21:30" in s for s in sentences.values())
     assert CALL in messages[-1].content
+
+
+def _shown(pipeline, llm, question: str = CALL) -> dict[int, str]:
+    llm.say("0")
+    pipeline.ask(question, mode="llm")
+    return _sentences(llm.calls[-1])
+
+
+def test_the_model_reads_only_the_sentences_that_score_near_the_best(indexed, embedder, llm):
+    def with_margin(margin: float) -> Pipeline:
+        calibration = replace(Calibration.load(), llm_candidates=6, llm_margin=margin)
+        return Pipeline(indexed, embedder, llm, calibration=calibration)
+
+    assert len(_shown(with_margin(1.0), llm)) == 6
+    assert len(_shown(with_margin(0.0), llm)) == 1
+    ranked = with_margin(1.0)
+    vector, passages = ranked.retrieve(CALL)
+    scores = [c.score for c in ranked.ranker.rank(CALL, vector, passages)[:6]]
+    near = sum(score >= scores[0] - 0.05 for score in scores)
+    assert len(_shown(with_margin(0.05), llm)) == near < 6, scores
+
+
+def test_a_set_number_of_sentences_is_shown_whatever_their_scores(indexed, embedder, llm):
+    calibration = replace(Calibration.load(), llm_candidates=6, llm_margin=0.0)
+    pipeline = Pipeline(indexed.with_(llm_sentences=3), embedder, llm, calibration=calibration)
+    assert len(_shown(pipeline, llm)) == 3
+
+
+def test_the_sentences_shown_are_the_best_within_the_margin():
+    from qa.llm_answer import shown_to_model
+    from qa.relevance import Candidate
+
+    ranked = [Candidate(str(score), None, 0, score=score) for score in (0.90, 0.88, 0.85, 0.80, 0.79)]
+    assert [c.score for c in shown_to_model(ranked, 4, 0.06)] == [0.90, 0.88, 0.85]
+    assert [c.score for c in shown_to_model(ranked, 2, 1.0)] == [0.90, 0.88]
+    assert shown_to_model([], 5, 0.1) == []
+    with pytest.raises(ValueError, match="margin"):
+        from qa.llm_answer import LLMAnswerer
+
+        LLMAnswerer(None, None, None, None, Calibration(), margin=-0.1)
 
 
 def test_the_models_line_is_parsed_into_the_copied_answer_or_none():
