@@ -51,13 +51,22 @@ def unsupported(answer: Answer, question: str) -> list[str]:
     return _checker.missing_facts(text, cited, question)
 
 
-def answer_language(text: str) -> str:
-    """The language of what the answer says in its own words: the text outside quotes (all of it if none)."""
+def answer_language(text: str, copied: str = "") -> str:
+    """The language of what the answer says in its own words: the text outside quotes (all of it if none).
+
+    ``copied``: a short answer copied word for word from the cited text counts as quoted too, so a title the
+    article writes in English („Mask of Anarchy – „…Shelley's Mask of Anarchy…““) does not make a German
+    answer English: names stay as the articles spell them.
+    """
     own = re.sub(r"\[\d+\]", " ", text)
     while (inner := _QUOTED.sub(" ", own)) != own:   # „… „starken Wirtschaftsmaßnahmen“ …“: inside out
         own = inner
+    if copied:
+        own = own.replace(copied, " ", 1)
     return language_of(own) if re.search(r"[^\W\d_]{2,}", own) else language_of(text)
 
 
 def language_matches(answer: Answer, question: str) -> bool:
-    return answer_language(answer.text) == language_of(question)
+    short = answer.short or ""
+    copied = short if short and any(short in c.text for c in answer.citations) else ""
+    return answer_language(answer.text, copied) == language_of(question)

@@ -259,3 +259,18 @@ def test_a_quote_inside_a_quote_is_still_quoted_text_for_the_language_check():
                "Wirtschaftsmaßnahmen“ der USA und deren europäischen Verbündeten gedroht.“ [1]")
     assert answer_language(english) == "en"
     assert answer_language("Laut den Artikeln drohte Biden mit „starken Wirtschaftsmaßnahmen“. [1]") == "de"
+
+
+def test_a_short_answer_copied_from_the_cited_text_keeps_the_articles_spelling():
+    from eval.checks import language_matches
+    from qa.answer import Answer, Citation
+
+    sentence = "Insbesondere ist bekannt, dass Gandhi Shelley's Mask of Anarchy oft einem breiten Publikum vorstellte."
+    cited = [Citation(1, sentence, "Civil_disobedience.txt", "Ziviler Ungehorsam", "", 0.9, sentence)]
+    question = "Welches Gedicht stellte Gandhi oft vor?"
+    assert language_matches(Answer(f"Mask of Anarchy – „{sentence}“ [1]", cited, short="Mask of Anarchy"), question)
+    # Words of its own in English still count, and so does a short answer the cited text does not hold.
+    assert not language_matches(Answer(f"The poem Mask of Anarchy – „{sentence}“ [1]", cited,
+                                       short="Mask of Anarchy"), question)
+    assert not language_matches(Answer(f"Mask of the Red Death – „{sentence}“ [1]", cited,
+                                       short="Mask of the Red Death"), question)
