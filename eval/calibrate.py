@@ -126,13 +126,6 @@ def balanced_top1(cases: list[Case], w: tuple[float, float, float]) -> float:
     return float(np.mean([top1([c for c in cases if c.source == source], w) for source in ("xquad", "pairs")]))
 
 
-def recall_at(cases: list[Case], w: tuple[float, float, float], k: int) -> float:
-    """Share of answerable cases with an answering sentence among the best ``k`` under weights ``w``."""
-    weights = np.array([1.0, *w])
-    hits = [c.right[np.argsort(-(c.parts @ weights))[:k]].any() for c in cases if c.answerable and len(c.right)]
-    return float(np.mean(hits)) if hits else 0.0
-
-
 def shown_recall(cases: list[Case], w: tuple[float, float, float], k: int, margin: float) -> tuple[float, float]:
     """(share of answerable cases with an answering sentence among those shown to the model, mean number
     shown) when the model is shown the best ``k`` within ``margin`` of the best score, under weights ``w``."""
@@ -265,16 +258,19 @@ def main(argv: list[str] | None = None) -> int:
         k, margin = min((o for o in options if options[o][0] >= enough),
                         key=lambda o: (round(options[o][1], 2), -o[0], -o[1]))
         cal = replace(cal, llm_candidates=k, llm_margin=margin)
+
+        def row(n: int, m: float) -> str:
+            (fit_holds, fit_shown), (held_holds, held_shown) = options[n, m], shown_recall(cases["held-out"], best, n, m)
+            chosen = " **(chosen)**" if (n, m) == (k, margin) else ""
+            return f"| {n} | {m}{chosen} | {fit_holds:.3f} | {fit_shown:.2f} | {held_holds:.3f} | {held_shown:.2f} |"
+
         lines += ["## Sentences the model picks from", "",
                   "The best k sentences, less those scoring more than the margin below the best (1: none left "
                   "out): an answering sentence among them, and how many the model reads on average.", "",
                   "| k | margin | calibration: holds an answer | shown | held-out: holds an answer | shown |",
                   "|---:|---:|---:|---:|---:|---:|",
-                  *[f"| {n} | {m}{' **(chosen)**' if (n, m) == (k, margin) else ''} | {options[n, m][0]:.3f} | "
-                    f"{options[n, m][1]:.2f} | " + " | ".join(
-                        f"{v:.3f}" if i == 0 else f"{v:.2f}"
-                        for i, v in enumerate(shown_recall(cases["held-out"], best, n, m))) + " |"
-                    for n in range(1, 7) for m in MARGIN_GRID if m in (MARGIN_GRID[-1], margin) or n == k], ""]
+                  *[row(n, m) for n in range(1, 7) for m in MARGIN_GRID if m in (MARGIN_GRID[-1], margin) or n == k],
+                  ""]
 
         found_fit = evidence(cal_pipeline, cal, fit)
         x = np.array([e.values() for e in found_fit])

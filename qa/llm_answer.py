@@ -16,6 +16,7 @@ answer first, then letting the code find it, was right more often than either on
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -84,7 +85,7 @@ class LLMAnswerer:
     """``stream_parts(question, parts, language)`` yields the short answer as it is written, then the ``Answer``."""
 
     def __init__(self, llm: LLM, ranker: SentenceRanker, extractive: ExtractiveAnswerer, checker: FactChecker,
-                 calibration: Calibration, *, candidates: int = MAX_CANDIDATES, margin: float = 1.0,
+                 calibration: Calibration, *, candidates: int = MAX_CANDIDATES, margin: float = math.inf,
                  max_tokens: int = 80) -> None:
         if margin < 0:
             raise ValueError(f"margin must be 0 or more, got {margin}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -78,7 +79,7 @@ class Pipeline:
         return LLMAnswerer(self.llm, self.ranker, self.extractive, FactChecker(self.ranker.stem), self.calibration,
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
                             # QA_LLM_SENTENCES asks for that many sentences, whatever their scores
-                            margin=1.0 if self.settings.llm_sentences else self.calibration.llm_margin,
+                            margin=math.inf if self.settings.llm_sentences else self.calibration.llm_margin,
                             max_tokens=self.settings.llm_max_tokens)
 
     def warm_up(self) -> None:

@@ -11,6 +11,7 @@ article) it stands for, so the top-k shows different passages and the answer can
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -109,9 +110,7 @@ class Retriever:
         it, whatever the passages retrieved for the question's other words say. English questions are not
         checked: their names are often written otherwise in German („Black Sea“, „Schwarzes Meer“).
         """
-        from qa.wordlists import NOT_NAMES, QUESTION_WORDS, STOPWORDS
-
-        skip = STOPWORDS | NOT_NAMES | QUESTION_WORDS
+        skip, stop = _name_word_lists()
         words = list(re.finditer(TOKEN_PATTERN, question))
         runs, run = [], []
         for i, match in enumerate(words):
@@ -125,9 +124,6 @@ class Retriever:
         runs = [r for r in runs if len(r) >= 2]
         if not runs:
             return None
-        from bm25s.stopwords import STOPWORDS_GERMAN
-
-        stop = set(STOPWORDS_GERMAN)
         index = self._lexical_index()
         for run in runs:
             with self._lock:
@@ -164,6 +160,16 @@ class Retriever:
                                            self._stemmer)
                 self._bm25_state = generation
             return self._bm25
+
+
+@functools.cache
+def _name_word_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(capitalised words that start no name, the German stop words BM25 never indexes), for ``unknown_name``."""
+    from bm25s.stopwords import STOPWORDS_GERMAN
+
+    from qa.wordlists import NOT_NAMES, QUESTION_WORDS, STOPWORDS
+
+    return frozenset(STOPWORDS | NOT_NAMES | QUESTION_WORDS), frozenset(STOPWORDS_GERMAN)
 
 
 def german_stemmer():
