@@ -166,6 +166,7 @@ def retrieval_hits(pipeline, questions: list[XQuestion], ks: tuple[int, ...] = (
     answerable = [q for q in questions if q.answerable]
     found = {k: [] for k in ks}
     retriever = pipeline.retriever.__class__(pipeline.store, pipeline.embedder, top_k=max(ks),
+                                             dense_weight=pipeline.retriever.dense_weight,
                                              sentence_weight=pipeline.retriever.sentence_weight)
     for q in answerable:
         passages = retriever.retrieve(q.question)

@@ -23,8 +23,9 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "calibration.json"
 
 @dataclass(frozen=True)
 class Calibration:
-    # Retrieval: the weight of the ranking by best sentence in the reciprocal rank fusion (dense and BM25
-    # weigh 1); 0 leaves it out.
+    # Retrieval: a chunk's fused score = w_dense × dense cosine + (1 − w_dense) × BM25 + w_sentences × its best
+    # sentence's cosine, each min-max scaled over the question's candidates; w_sentences 0 leaves it out.
+    w_dense: float = 0.5
     w_sentences: float = 0.0
     # Sentence score = e5 similarity + w_lexical × shared words + w_type × holds the asked kind
     #                  + w_rank / (passage rank + 1)

@@ -53,7 +53,7 @@ class Pipeline:
         from qa.retrieval import Retriever
 
         return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k,
-                         sentence_weight=self.calibration.w_sentences)
+                         dense_weight=self.calibration.w_dense, sentence_weight=self.calibration.w_sentences)
 
     @cached_property
     def ranker(self):

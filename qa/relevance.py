@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.calibration import Calibration
+from qa.lexical import HEAD_CHARS, MODIFIER_CHARS, noun_stems
 from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
 from qa.wordlists import ANSWER_KINDS, STOPWORDS
@@ -95,6 +96,19 @@ class SentenceRanker:
         """The stemmed content words of ``text``."""
         return set(self.stem([w for w in re.findall(TOKEN_PATTERN, text.lower()) if w not in STOPWORDS]))
 
+    def nouns(self, question: str) -> set[str]:
+        """The stems of the question's nouns, the words that may end a compound of the text."""
+        with self._stem_lock:
+            return noun_stems(question, self._stemmer)
+
+    @staticmethod
+    def with_compounds(terms: set[str], nouns: set[str]) -> set[str]:
+        """``terms``, holding each of the question's ``nouns`` that ends one of them as a compound (the
+        question's „Berater“ in „Außenberater“), by BM25's rule (``qa.lexical``)."""
+        found = {noun for noun in nouns - terms if len(noun) >= HEAD_CHARS and noun.isalpha()
+                 and any(len(t) - len(noun) >= MODIFIER_CHARS and t.endswith(noun) for t in terms)}
+        return terms | found
+
     def rank(self, question: str, query_vector: np.ndarray, passages: list[Passage],
              sentences: dict | None = None) -> list[Candidate]:
         """Every sentence of the passages, scored for ``question``, best first.
@@ -117,7 +131,8 @@ class SentenceRanker:
                     previous, previous_text = vector, text
         wanted = self.terms(question)
         kinds = asked_kinds(question)
-        terms = {key: self.terms(cand.text) for key, cand in groups.items()}
+        nouns = self.nouns(question) & wanted
+        terms = {key: self.with_compounds(self.terms(cand.text), nouns) for key, cand in groups.items()}
         # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
         # more than "Russland", which every candidate mentions.
         weight = {t: math.log(1 + len(groups) / (1 + sum(t in ts for ts in terms.values()))) for t in wanted}

@@ -1,9 +1,15 @@
 """Hybrid retrieval: dense search in Chroma and German BM25, fused into one ranking, near-duplicates collapsed.
 
-The fusion has a third voice: the candidates of both searches ranked by their best sentence (the stored
-sentence vectors against the question). A chunk's vector averages five or six sentences, so among chunks
-of one topic (a news story told by several agencies) it hardly tells which holds the asked detail; the
-best sentence does. Its weight is fitted (``Calibration.w_sentences``, ``eval/calibrate.py``).
+The fusion is a convex combination of scores (Bruch et al. 2023, "An Analysis of Fusion Functions for Hybrid
+Retrieval"), not of ranks: each search's scores are min-max scaled over the question's candidates, and a
+chunk's fused score is ``w_dense × dense + (1 − w_dense) × BM25 + w_sentences × best sentence``. Reciprocal
+rank fusion turned a cosine near-tie (chunks of one story lie within a few thousandths) into a whole rank
+step; scaled scores keep a near-tie near.
+
+The third voice: the candidates of both searches scored by their best sentence (the stored sentence vectors
+against the question). A chunk's vector averages five or six sentences, so among chunks of one topic (a news
+story told by several agencies) it hardly tells which holds the asked detail; the best sentence does. Both
+weights are fitted (``Calibration.w_dense``, ``Calibration.w_sentences``, ``eval/calibrate.py``).
 
 News agencies repeat the same sentences across articles; a collapsed hit keeps every chunk (and so every
 article) it stands for, so the top-k shows different passages and the answer can cite every source.
@@ -25,7 +31,6 @@ from qa.lexical import LexicalIndex
 from qa.store import ChunkStore, node_to_chunk
 
 METHODS = ("hybrid", "dense", "bm25")
-RRF_K = 60               # reciprocal rank fusion constant (Cormack et al. 2009)
 DUPLICATE_CONTAINMENT = 0.6  # share of the smaller passage's word trigrams found in the larger one
 # Keeps "120.000", "16.00" and "21:30" whole instead of splitting them into "120" and "000".
 TOKEN_PATTERN = r"(?u)\d+(?:[.:,]\d+)+|\b\w\w+\b"
@@ -48,15 +53,18 @@ class Retriever:
     """``retrieve(question)`` -> the top passages. Its BM25 index follows the store's lexical log (``qa.lexical``)."""
 
     def __init__(self, store: ChunkStore, embedder: Embedder, *, method: str = "hybrid", top_k: int = 5,
-                 candidates: int = 20, sentence_weight: float = 0.0) -> None:
+                 candidates: int = 20, dense_weight: float = 0.5, sentence_weight: float = 0.0) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if top_k <= 0:
             raise ValueError(f"top_k must be greater than 0, got {top_k}")
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be between 0 and 1 (BM25 weighs the rest), got {dense_weight}")
         if sentence_weight < 0:
             raise ValueError(f"sentence_weight must be 0 or more, got {sentence_weight}")
         self.store, self.embedder = store, embedder
         self.method, self.top_k, self.candidates = method, top_k, max(candidates, top_k)
+        self.dense_weight = dense_weight
         self.sentence_weight = sentence_weight if method == "hybrid" else 0.0
         self._bm25 = LexicalIndex()
         self._bm25_state: str | None = None
@@ -64,18 +72,27 @@ class Retriever:
         self._lock = threading.Lock()
 
     def retrieve(self, question: str, query_vector: np.ndarray | None = None) -> list[Passage]:
+        return self.fuse(self.rankings(question, query_vector))
+
+    def rankings(self, question: str, query_vector: np.ndarray | None = None) -> list[list[tuple[Chunk, float]]]:
+        """The method's searches, each its candidates with their scores, best first: dense (cosine), BM25,
+        and for hybrid retrieval with a sentence weight the candidates of both by their best sentence."""
         ranked: list[list[tuple[Chunk, float]]] = []
         if self.method in ("hybrid", "dense"):
             vector = self.embedder.embed_query(question) if query_vector is None else query_vector
             ranked.append(self.store.search(vector, self.candidates))
         if self.method in ("hybrid", "bm25"):
             ranked.append(self._bm25_search(question))
-        weights = [1.0] * len(ranked)
         if self.sentence_weight > 0:
             ranked.append(self._by_best_sentence(ranked, vector))
-            weights.append(self.sentence_weight)
-        fused = ranked[0] if len(ranked) == 1 else _reciprocal_rank_fusion(ranked, weights)
-        return collapse_duplicates(fused, self.top_k)
+        return ranked
+
+    def fuse(self, rankings: list[list[tuple[Chunk, float]]]) -> list[Passage]:
+        """``rankings`` (as :meth:`rankings` returns them) fused by the weights, as the top passages."""
+        if len(rankings) == 1:
+            return collapse_duplicates(rankings[0], self.top_k)
+        weights = [self.dense_weight, 1.0 - self.dense_weight, self.sentence_weight][:len(rankings)]
+        return collapse_duplicates(fuse_scores(rankings, weights), self.top_k)
 
     def _by_best_sentence(self, rankings: list[list[tuple[Chunk, float]]], vector: np.ndarray
                           ) -> list[tuple[Chunk, float]]:
@@ -179,14 +196,26 @@ def german_stemmer():
     return Stemmer.Stemmer("german")
 
 
-def _reciprocal_rank_fusion(rankings: list[list[tuple[Chunk, float]]], weights: list[float] | None = None
-                            ) -> list[tuple[Chunk, float]]:
+def fuse_scores(rankings: list[list[tuple[Chunk, float]]], weights: list[float]) -> list[tuple[Chunk, float]]:
+    """Every chunk of ``rankings``, by the weighted sum of its min-max scaled scores, best first.
+
+    Each ranking's scores are scaled to 0..1 over its own candidates (all equal: 1); a chunk a ranking did
+    not return counts 0 there, as its worst. A score of -1 from the best-sentence ranking (a chunk without
+    stored sentence vectors) counts as not returned.
+    """
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, (chunk, _) in enumerate(ranking):
-            scores[chunk.id] = scores.get(chunk.id, 0.0) + weight / (RRF_K + rank + 1)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        ranking = [(chunk, score) for chunk, score in ranking if score > -1.0]
+        for chunk, _ in ranking:
             chunks[chunk.id] = chunk
+            scores.setdefault(chunk.id, 0.0)
+        if not ranking or weight == 0:
+            continue
+        high, low = max(s for _, s in ranking), min(s for _, s in ranking)
+        for chunk, score in ranking:
+            scaled = (score - low) / (high - low) if high > low else 1.0
+            scores[chunk.id] += weight * scaled
     return [(chunks[cid], score) for cid, score in sorted(scores.items(), key=lambda kv: -kv[1])]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from qa.chunking import Chunk
-from qa.retrieval import Retriever, _reciprocal_rank_fusion
+from qa.retrieval import Retriever, fuse_scores
 
 
 def _chunk(name: str) -> Chunk:
@@ -14,19 +14,45 @@ def _chunk(name: str) -> Chunk:
 A, B, C = _chunk("a"), _chunk("b"), _chunk("c")
 
 
-def test_each_ranking_votes_by_its_weight():
+def _ids(fused):
+    return [c.id for c, _ in fused]
+
+
+def test_a_near_tie_in_one_search_gives_way_to_a_clear_lead_in_the_other():
+    """Chunks of one story lie within a thousandth of cosine; ranks would make that a whole step."""
+    dense = [(A, .8500), (B, .8492), (C, .7000)]
+    bm25 = [(B, 9.0), (A, 2.0), (C, 1.0)]
+    assert _ids(fuse_scores([dense, bm25], [0.5, 0.5])) == [B.id, A.id, C.id]
+    # A clear lead in the dense search is kept against a close second in BM25.
+    assert _ids(fuse_scores([[(A, .90), (B, .70)], [(B, 5.0), (A, 4.9)]], [0.5, 0.5]))[0] == A.id
+
+
+def test_each_ranking_counts_by_its_weight():
     dense, bm25, sentences = [(A, .9), (B, .8), (C, .7)], [(A, 3.0), (B, 2.0)], [(B, .9), (C, .8), (A, .7)]
-    assert [c.id for c, _ in _reciprocal_rank_fusion([dense, bm25, sentences])][0] == A.id
-    # The best-sentence ranking weighing twice as much as each search outvotes them for B.
-    assert [c.id for c, _ in _reciprocal_rank_fusion([dense, bm25, sentences], [1.0, 1.0, 3.0])][0] == B.id
+    assert _ids(fuse_scores([dense, bm25, sentences], [0.5, 0.5, 0.5]))[0] == A.id
+    assert _ids(fuse_scores([dense, bm25, sentences], [0.5, 0.5, 2.0]))[0] == B.id
     # Weight 0: as if the ranking were not there.
-    assert (_reciprocal_rank_fusion([dense, bm25, sentences], [1.0, 1.0, 0.0])
-            == _reciprocal_rank_fusion([dense, bm25]))
+    assert fuse_scores([dense, bm25, sentences], [0.5, 0.5, 0.0]) == fuse_scores([dense, bm25], [0.5, 0.5])
+    # Dense weight 1: BM25 orders nothing, but its candidates stay candidates.
+    assert _ids(fuse_scores([[(A, .9), (B, .8)], [(C, 7.0)]], [1.0, 0.0])) == [A.id, B.id, C.id]
+
+
+def test_a_chunk_a_search_missed_counts_as_its_worst_and_scores_are_scaled():
+    fused = dict((c.id, s) for c, s in fuse_scores([[(A, .9), (B, .7)], [(C, 4.0), (A, 2.0)]], [0.5, 0.5]))
+    assert fused == pytest.approx({A.id: 0.5, B.id: 0.0, C.id: 0.5})
+    # One candidate, or all equal: scaled to 1. A sentence score of -1 (no sentence vectors) is no score.
+    assert fuse_scores([[(A, .8)], [(A, .3), (B, -1.0)]], [0.5, 0.5])[0] == (A, 1.0)
 
 
 def test_a_weight_for_each_ranking():
     with pytest.raises(ValueError):
-        _reciprocal_rank_fusion([[(A, 1.0)], [(B, 1.0)]], [1.0])
+        fuse_scores([[(A, 1.0)], [(B, 1.0)]], [1.0])
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.5])
+def test_a_dense_weight_outside_0_to_1_is_refused(weight):
+    with pytest.raises(ValueError, match="dense_weight must be between 0 and 1"):
+        Retriever(store=None, embedder=None, dense_weight=weight)
 
 
 def test_a_negative_sentence_weight_is_refused():
@@ -36,3 +62,18 @@ def test_a_negative_sentence_weight_is_refused():
 
 def test_the_single_method_baselines_have_no_sentence_ranking():
     assert Retriever(store=None, embedder=None, method="dense", sentence_weight=2.0).sentence_weight == 0.0
+
+
+def test_the_sentence_ranker_finds_a_question_noun_at_the_end_of_a_compound():
+    """„Wer ist Putins Berater?“ must count „Außenberater“ as holding „Berater“, by BM25's rule."""
+    from qa.relevance import SentenceRanker
+
+    ranker = SentenceRanker(store=None, calibration=None)
+    nouns = ranker.nouns("Wer ist Putins außenpolitischer Berater?")
+    assert "berat" in nouns and "aussenpolit" not in nouns          # only capitalised words are nouns
+    sentence = ranker.terms("Putin laut seinem außenpolitischen Außenberater Juri Uschakow")
+    assert "berat" not in sentence and "berat" in ranker.with_compounds(sentence, nouns)
+    # A modifier of fewer than four letters or a head of fewer than five is no compound („Umberat“, „Amt“).
+    assert ranker.with_compounds({"umberat"}, {"berat"}) == {"umberat"}
+    assert ranker.with_compounds({"auswartigamt"}, {"amt"}) == {"auswartigamt"}
+    assert ranker.with_compounds({"hauptstadt"}, {"stadt"}) == {"hauptstadt", "stadt"}
