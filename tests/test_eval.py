@@ -274,3 +274,24 @@ def test_a_short_answer_copied_from_the_cited_text_keeps_the_articles_spelling()
                                        short="Mask of Anarchy"), question)
     assert not language_matches(Answer(f"Mask of the Red Death – „{sentence}“ [1]", cited,
                                        short="Mask of the Red Death"), question)
+
+
+def test_the_decisions_out_of_fold_probabilities_come_from_fits_without_the_questions_article():
+    """Two articles with opposite labels for the same evidence: fitted on both, each question gets about 0.5;
+    out of fold, each article is scored by the other's fit and gets the other's label."""
+    from eval.calibrate import balanced_log_loss, fit_logistic, out_of_fold, tradeoff
+
+    import numpy as np
+
+    x = np.array([[1.0], [1.1], [0.0], [0.1]] * 2)
+    y = np.array([1, 1, 0, 0, 0, 0, 1, 1], dtype=float)
+    groups = ["a"] * 4 + ["b"] * 4
+    w, b = fit_logistic(x, y)
+    in_sample = 1 / (1 + np.exp(-(x @ w + b)))
+    assert np.allclose(in_sample, 0.5, atol=0.05)
+    oof = out_of_fold(x, y, groups, 0.01)
+    assert (oof[y == 1] < 0.1).all() and (oof[y == 0] > 0.9).all()
+    assert balanced_log_loss(oof, y) > balanced_log_loss(in_sample, y)
+    answerable = y == 1
+    assert tradeoff(oof, answerable, 0.5) == "0.000 of 4 | 1.000 of 4"
+    assert tradeoff(oof[:2], answerable[:2], 0.5) == "— | 1.000 of 2"

@@ -110,6 +110,10 @@ def test_the_sentences_shown_are_the_best_within_the_margin():
     assert [c.score for c in shown_to_model(ranked, 4, 0.06)] == [0.90, 0.88, 0.85]
     assert [c.score for c in shown_to_model(ranked, 2, 1.0)] == [0.90, 0.88]
     assert shown_to_model([], 5, 0.1) == []
+    from qa.llm_answer import per_part
+
+    assert [per_part(6, asked) for asked in (0, 1, 2, 3, 4)] == [6, 6, 3, 2, 2]
+    assert per_part(1, 2) == 1  # QA_LLM_SENTENCES=1 stays one
     with pytest.raises(ValueError, match="margin"):
         from qa.llm_answer import LLMAnswerer
 
@@ -329,6 +333,17 @@ def test_a_question_that_asks_two_things_is_answered_part_by_part(pipeline, llm)
     assert "70.000" in answer.text and "120.000" in answer.text
     assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert re.findall(r"\[(\d+)\]", answer.text) and not answer.abstained
+
+
+def test_the_parts_of_a_question_share_its_sentences(indexed, embedder, llm):
+    """Two parts, six sentences for the question: each call shows three (a second call would otherwise
+    double the prompt the model reads, 3–4 s on 2 cores)."""
+    calibration = replace(Calibration.load(), llm_candidates=6, llm_margin=1.0)
+    pipeline = Pipeline(indexed, embedder, llm, calibration=calibration)
+    llm.say(pick("70.000", "70.000 Soldaten"), pick("120.000", "mehr als 120.000 Soldaten"))
+    pipeline.ask(TWO_THINGS, mode="llm")
+    assert [len(_sentences(call)) for call in llm.calls] == [3, 3]
+    assert len(_shown(pipeline, llm)) == 6  # a question that asks one thing still reads all six
 
 
 def test_a_part_the_model_finds_no_answer_to_is_named(strict, llm):
