@@ -16,7 +16,7 @@ def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | No
            progress: Progress = None, prune: bool = False, add: bool = False) -> IngestReport:
     """Sync the index with the articles under ``paths`` (default: ``seeds/``) and report the counts.
 
-    Files are ``.txt`` (``date YYYY-MM`` first line), ``.md``, ``.html`` pages, and ``.jsonl``/``.csv``
+    Files are ``.txt`` (``date YYYY-MM[-DD]`` first line), ``.md``, ``.html`` pages, and ``.jsonl``/``.csv``
     exports with ``title``, ``date``, ``text`` (and ``url``, ``source``) fields; folders are searched.
     Without ``add`` the index afterwards holds exactly these articles; with ``add=True`` the articles of
     other files stay. A run that would remove more than half of the index, or in which every file was

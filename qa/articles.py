@@ -3,8 +3,8 @@ formats beyond ``.txt`` are in ``qa.formats``.
 
 One article per file; its id is the file name:
 
-- ``.txt``: a first line `` date YYYY-MM`` (the rest of that line is text), an optional headline, then
-  paragraphs separated by blank lines. UTF-8, or UTF-16 (UTF-32) when the file starts with its byte-order
+- ``.txt``: a first line `` date YYYY-MM`` or `` date YYYY-MM-DD`` (the rest of that line is text), an
+  optional headline, then paragraphs separated by blank lines. UTF-8, or UTF-16 (UTF-32) when the file starts with its byte-order
   mark (Notepad's "Unicode").
 - ``.md`` / ``.markdown``: the same first line (``date YYYY-MM`` or ``date YYYY-MM-DD``), or a front matter
   block between two ``---`` lines with ``title:``, ``date:`` and optional ``url:`` and ``source:``. A leading
@@ -54,7 +54,7 @@ from qa.errors import ArticleError
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".csv")
 _RECORD_SUFFIXES = (".jsonl", ".csv")
 MAX_ARTICLE_BYTES = 5_000_000
-_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4})-(\d{2})(?![\d-])[ \t]*(.*)\Z")
+_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4})-(\d{2})(?:-(\d{2}))?(?![\d-])[ \t]*(.*)\Z")
 # A line that is only an advertisement label carries no news.
 _AD_MARKERS = {"anzeige", "werbung", "advertisement", "sponsored", "gesponsert"}
 _HEADLINE_MAX = 160
@@ -128,10 +128,12 @@ def _parse_txt(path: Path, data: bytes) -> Article:
     lines = _lines(_decode(data))
     header = _HEADER.match(lines[0])
     if not header:
-        raise ArticleError("missing the date header: the first line must start with 'date YYYY-MM'")
-    year, month, rest = header.groups()
+        raise ArticleError("missing the date header: the first line must start with 'date YYYY-MM' "
+                           "or 'date YYYY-MM-DD'")
+    year, month, day, rest = header.groups()
     if not 1 <= int(month) <= 12:
         raise ArticleError(f"the date header has month {month}; expected 01 to 12")
+    date = f"{year}-{month}" if day is None else _parse_date(f"{year}-{month}-{day}")
 
     paragraphs = _paragraphs([rest] + lines[1:])
     if not paragraphs:
@@ -139,7 +141,7 @@ def _parse_txt(path: Path, data: bytes) -> Article:
     headline = ""
     if len(paragraphs) > 1 and _looks_like_headline(paragraphs[0]):
         headline = paragraphs.pop(0)
-    return _file_article(path, data, f"{year}-{month}", paragraphs, title=headline)
+    return _file_article(path, data, date, paragraphs, title=headline)
 
 
 def _file_article(path: Path, data: bytes, date: str, paragraphs: list[str], *, title: str = "",

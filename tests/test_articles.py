@@ -65,6 +65,8 @@ def test_windows_line_ends_bom_and_spacing_are_normalised():
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("Kein Datum hier.\n\nNur Text.".encode(), "missing the date header"),
     (" date 2021-13 Text.".encode(), "month 13"),
+    (" date 2021-02-30 Text.".encode(), "'2021-02-30' is not a date"),
+    (" date 2021-12-7 Text.".encode(), "missing the date header.*YYYY-MM-DD"),
     (" date 2021-12\n\n".encode(), "no text"),
     (" date 2021-12 Anzeige\n\n".encode(), "no text"),
     (codecs.BOM_UTF16_LE + " \r\n".encode("utf-16-le"), "empty"),
@@ -189,3 +191,10 @@ def test_hidden_files_and_folders_in_a_folder_are_left_out(tmp_path):
         (tmp_path / name).write_text(article, encoding="utf-8")
     assert find_article_files([tmp_path]) == [tmp_path / "fest.txt"]
     assert find_article_files([tmp_path / ".entwurf.txt"]) == [tmp_path / ".entwurf.txt"]  # named: taken
+
+
+def test_a_txt_date_header_may_give_the_day():
+    article = parse_article(Path("brücke.txt"), " date 2026-08-14 Die Löwenbrücke wird für 4,2 Millionen Euro saniert.\n\n"
+                                                "Die Sperrung beginnt um 21:30 Uhr.".encode())
+    assert article.date == "2026-08-14"
+    assert article.text.startswith("Die Löwenbrücke wird für 4,2 Millionen Euro saniert.")
