@@ -21,6 +21,12 @@ from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
 from qa.wordlists import ANSWER_KINDS, STOPWORDS
 
+# Present-tense endings the Snowball German stemmer keeps („kostet“, „sagst“) while it strips the infinitive's
+# („kosten“ → „kost“): a stem and the same stem with one of them count as one word, when the shorter has at
+# least INFLECTED_CHARS letters („rat“/„ratet“ are not matched; „kost“/„kostet“ are). A rule, not fitted.
+VERB_ENDINGS = {"t", "et", "st", "est"}
+INFLECTED_CHARS = 4
+
 
 @dataclass
 class Candidate:
@@ -109,6 +115,15 @@ class SentenceRanker:
                  and any(len(t) - len(noun) >= MODIFIER_CHARS and t.endswith(noun) for t in terms)}
         return terms | found
 
+    @staticmethod
+    def with_inflections(terms: set[str], wanted: set[str]) -> set[str]:
+        """``terms``, holding each ``wanted`` stem that one of them differs from by a verb ending the Snowball
+        stemmer leaves on („kostet“ and „kosten“ → „kostet“, „kost“; „sagt“, „sag“)."""
+        found = {w for w in wanted - terms if len(w) >= INFLECTED_CHARS and any(
+            (t.startswith(w) and t[len(w):] in VERB_ENDINGS) or (w.startswith(t) and len(t) >= INFLECTED_CHARS
+                                                                  and w[len(t):] in VERB_ENDINGS) for t in terms)}
+        return terms | found
+
     def rank(self, question: str, query_vector: np.ndarray, passages: list[Passage],
              sentences: dict | None = None) -> list[Candidate]:
         """Every sentence of the passages, scored for ``question``, best first.
@@ -132,7 +147,8 @@ class SentenceRanker:
         wanted = self.terms(question)
         kinds = asked_kinds(question)
         nouns = self.nouns(question) & wanted
-        terms = {key: self.with_compounds(self.terms(cand.text), nouns) for key, cand in groups.items()}
+        terms = {key: self.with_inflections(self.with_compounds(self.terms(cand.text), nouns), wanted)
+                 for key, cand in groups.items()}
         # Weigh the question's words by how rare they are among the candidates: "zusammengezogen" tells
         # more than "Russland", which every candidate mentions.
         weight = {t: math.log(1 + len(groups) / (1 + sum(t in ts for ts in terms.values()))) for t in wanted}
@@ -183,7 +199,7 @@ class SentenceRanker:
             return Evidence.none(english)
         best = ranked[0]
         wanted = self.terms(question)
-        found = self.terms(" ".join(c.text for p in passages for c in p.chunks))
+        found = self.with_inflections(self.terms(" ".join(c.text for p in passages for c in p.chunks)), wanted)
         reach = len(wanted & found) / len(wanted) if wanted else 0.0
         typed = float(best.typed) if asked_kinds(question) else 1.0
         return Evidence(best.score, best.similarity, best.lexical, reach, typed, float(english))

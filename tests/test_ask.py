@@ -37,7 +37,7 @@ HARD = {
     "interfax": "the agency is named in the sentence around the Peskow quote the answerer picks",
     "en-invasion-2022": "cross-language: the supporting passage is not in the top 3",
     # Since the decision was fitted again with the best-sentence ranking in retrieval (2026-12-03).
-    "minsk": "declined: its evidence scores 0.385, below the fitted answer_at 0.461",
+    "minsk": "declined: its evidence scores 0.387, below the fitted answer_at 0.403",
     # Near misses: a sentence about the same event scores as an answer, though the asked detail is missing.
     "no-gipfel-ende": "near miss: answers with the time the video call began",
     "no-mitsotakis-ort": "near miss: answers with the sentence about the meeting",
@@ -48,6 +48,10 @@ HARD = {
     "no-near-deutscher-regierungschef": "near miss: answers with the sentence about the five leaders' call",
     "no-near-en-capitals": "near miss: answers with the sentence about the two draft documents",
     "no-near-en-front-town": "near miss: answers with the sentence that Selenskyj visited the front",
+    # Since the sentence ranker counts a verb in its present-tense forms (2026-12-04): the question's „wollte“
+    # (stem „wollt“) now finds the sentence's „wolle“ („woll“), and its evidence rises from 0.31 to 0.59.
+    "no-near-selenskyj-biden-uhrzeit": "near miss: answers with Selenskyj's sentence that he will speak after "
+                                       "his own call with Biden on Thursday, which gives no time",
     # English questions over German text: retrieval and the choice of sentence have no shared words to go on.
     "en2-georgia": "the supporting passage is not in the top 3",
     "en2-dpa": "the supporting passage is not in the top 3",
@@ -57,7 +61,6 @@ HARD = {
     "en2-structure": "answers with the sentence about the proposals within a week",
     "en2-provocative": "answers with the article's first sentence about the security dialogue",
     # Questions that ask two things: each part is answered, but one part with the wrong sentence.
-    "tp-selenskyj-front-telefonat": "'er' in the second part is Selenskyj; it finds Putin's call with Biden",
     "tp-beginn-leitung": "the first part misses as in 'video-beginn': the Tuesday call's agenda outscores its start",
     "tp-elysee-normandie": "the question as a whole scores below the calibrated decision, so it is declined unsplit",
 }

@@ -77,3 +77,20 @@ def test_the_sentence_ranker_finds_a_question_noun_at_the_end_of_a_compound():
     assert ranker.with_compounds({"umberat"}, {"berat"}) == {"umberat"}
     assert ranker.with_compounds({"auswartigamt"}, {"amt"}) == {"auswartigamt"}
     assert ranker.with_compounds({"hauptstadt"}, {"stadt"}) == {"hauptstadt", "stadt"}
+
+
+def test_the_sentence_ranker_counts_a_verb_in_its_present_tense_forms():
+    """„Wie viel kostet die Sanierung?“ is answered by „Die Arbeiten kosten 4,2 Millionen Euro“: Snowball
+    stems „kostet“ to „kostet“ and „kosten“ to „kost“."""
+    from qa.relevance import SentenceRanker
+
+    ranker = SentenceRanker(store=None, calibration=None)
+    wanted = ranker.terms("Wie viel kostet die Sanierung der Löwenbrücke?")
+    sentence = ranker.terms("Die Arbeiten kosten nach Angaben der Stadt rund 4,2 Millionen Euro.")
+    assert "kostet" in wanted and "kostet" not in sentence
+    assert "kostet" in ranker.with_inflections(sentence, wanted)
+    assert ranker.with_inflections({"erklart"}, {"erklar"}) == {"erklart", "erklar"}  # either side longer
+    assert ranker.with_inflections({"erklar"}, {"erklart"}) == {"erklar", "erklart"}
+    assert ranker.with_inflections({"sagt"}, {"sag"}) == {"sagt"}             # too short to tell a verb
+    assert ranker.with_inflections({"kostum"}, {"kost"}) == {"kostum"}        # not a verb ending
+    assert ranker.with_inflections({"saniert"}, {"sanier"}) == {"saniert", "sanier"}
