@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from eval import metrics as m  # noqa: E402
 from eval import xquad  # noqa: E402
-from eval.dataset import load_pairs, part_of  # noqa: E402
+from eval.dataset import load_pairs, part_of, quoted_article  # noqa: E402
 from qa.calibration import DEFAULT_PATH, Calibration  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.questions import language_of  # noqa: E402
@@ -67,7 +67,8 @@ class Case:
     candidates: list     # relevance.Candidate, as ranked with the default weights
     right: np.ndarray    # per candidate: holds the answer
     parts: np.ndarray    # per candidate: similarity, lexical, typed, 1/(rank+1)
-    group: str           # the article it is about: the cross-validation's folds never split one
+    group: str           # the article it is about (the unanswerable pairs, about none, are one group): the
+                         # cross-validation's folds never split one
 
 
 def cases_for(pipeline, items) -> list[Case]:
@@ -155,15 +156,6 @@ def shown_recall(cases: list[Case], w: tuple[float, float, float], k: int, margi
     return (float(np.mean(hits)), float(np.mean(shown))) if hits else (0.0, 0.0)
 
 
-def pair_group(pair, seed_texts: dict[str, str]) -> str:
-    """The seed article a pair quotes; an unanswerable pair (no quote) one of three groups by its id."""
-    import zlib
-
-    if pair.passages:
-        return "pairs:" + next((n for n, text in seed_texts.items() if pair.passages[0] in text), "?")
-    return f"pairs:unanswerable:{zlib.crc32(pair.id.encode()) % 3}"
-
-
 def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> tuple[np.ndarray, float]:
     """Ridge-regularised logistic regression by Newton's method; the classes weighed equally."""
     xb = np.hstack([x, np.ones((len(x), 1))])
@@ -238,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             embedder = pipelines[part].embedder
             items[part] = [("xquad", part, q.question, q.answers, q.answerable, (), f"xquad:{q.article}")
                            for q in questions if q.part == part]
-            items[part] += [("pairs", part, p.question, p.facts, p.answerable, p.passages, pair_group(p, seed_texts))
-                            for p in pairs if part_of(p, seed_texts) == part]
+            items[part] += [("pairs", part, p.question, p.facts, p.answerable, p.passages,
+                             "pairs:" + quoted_article(p, seed_texts)) for p in pairs if part_of(p, seed_texts) == part]
         cal_pipeline, held_pipeline = pipelines["calibration"], pipelines["held-out"]
 
         # 0. The fusion's weights: the best balanced MRR on the calibration part, each grid point scored with

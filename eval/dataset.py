@@ -137,13 +137,18 @@ def _texts(value: object, field: str, fail) -> tuple[str, ...]:
 CALIBRATION_SEEDS = ("000_", "002_")
 
 
+def quoted_article(pair: Pair, articles: dict[str, str]) -> str:
+    """The file name of the article holding the pair's first quote; "" for a pair without quotes (an
+    unanswerable one) or a quote no article holds. ``articles`` maps file names to texts."""
+    return next((n for n, text in articles.items() if pair.passages[0] in text), "") if pair.passages else ""
+
+
 def part_of(pair: Pair, articles: dict[str, str]) -> str:
     """'calibration' or 'held-out'; ``articles`` maps file names to texts."""
     import zlib
 
     if pair.passages:
-        name = next((n for n, text in articles.items() if pair.passages[0] in text), "")
-        return "calibration" if name.startswith(CALIBRATION_SEEDS) else "held-out"
+        return "calibration" if quoted_article(pair, articles).startswith(CALIBRATION_SEEDS) else "held-out"
     return "calibration" if zlib.crc32(pair.id.encode()) % 3 == 0 else "held-out"
 
 

@@ -4,8 +4,8 @@ formats beyond ``.txt`` are in ``qa.formats``.
 One article per file; its id is the file name:
 
 - ``.txt``: a first line `` date YYYY-MM`` or `` date YYYY-MM-DD`` (the rest of that line is text), an
-  optional headline, then paragraphs separated by blank lines. UTF-8, or UTF-16 (UTF-32) when the file starts with its byte-order
-  mark (Notepad's "Unicode").
+  optional headline, then paragraphs separated by blank lines. UTF-8, or UTF-16 (UTF-32) when the file
+  starts with its byte-order mark (Notepad's "Unicode").
 - ``.md`` / ``.markdown``: the same first line (``date YYYY-MM`` or ``date YYYY-MM-DD``), or a front matter
   block between two ``---`` lines with ``title:``, ``date:`` and optional ``url:`` and ``source:``. A leading
   ``# Heading`` is the title. Markdown syntax is removed: heading marks, emphasis, links (their text stays),
@@ -54,7 +54,8 @@ from qa.errors import ArticleError
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".csv")
 _RECORD_SUFFIXES = (".jsonl", ".csv")
 MAX_ARTICLE_BYTES = 5_000_000
-_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4})-(\d{2})(?:-(\d{2}))?(?![\d-])[ \t]*(.*)\Z")
+# The first line of a .txt or .md article: the date (YYYY-MM or YYYY-MM-DD), then text or nothing.
+_DATE_LINE = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}(?:-\d{2})?)(?![\d-])[ \t]*(.*)\Z")
 # A line that is only an advertisement label carries no news.
 _AD_MARKERS = {"anzeige", "werbung", "advertisement", "sponsored", "gesponsert"}
 _HEADLINE_MAX = 160
@@ -126,14 +127,14 @@ def _suffix(path: Path) -> str:
 
 def _parse_txt(path: Path, data: bytes) -> Article:
     lines = _lines(_decode(data))
-    header = _HEADER.match(lines[0])
+    header = _DATE_LINE.match(lines[0])
     if not header:
         raise ArticleError("missing the date header: the first line must start with 'date YYYY-MM' "
                            "or 'date YYYY-MM-DD'")
-    year, month, day, rest = header.groups()
-    if not 1 <= int(month) <= 12:
+    written, rest = header.groups()
+    if not 1 <= int(month := written[5:7]) <= 12:
         raise ArticleError(f"the date header has month {month}; expected 01 to 12")
-    date = f"{year}-{month}" if day is None else _parse_date(f"{year}-{month}-{day}")
+    date = _parse_date(written)
 
     paragraphs = _paragraphs([rest] + lines[1:])
     if not paragraphs:

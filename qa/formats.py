@@ -19,12 +19,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.articles import (_BOMS, Article, Problem, _about, _check_file, _decode, _file_article, _lines, _paragraphs,
-                         _parse_date, _suffix, _title_from)
+from qa.articles import (_BOMS, _DATE_LINE, Article, Problem, _about, _check_file, _decode, _file_article, _lines,
+                         _paragraphs, _parse_date, _suffix, _title_from)
 from qa.errors import ArticleError
 
 MAX_RECORDS_BYTES = 200_000_000
-_MD_HEADER = re.compile(r"\A[ \t]*date[ \t]+(\d{4}-\d{2}(?:-\d{2})?)(?![\d-])[ \t]*(.*)\Z")
 
 
 # --- Markdown ----------------------------------------------------------------------------------------------
@@ -53,7 +52,7 @@ def parse_markdown(path: Path, data: bytes) -> Article:
     lines = _lines(_decode(data))
     fields, body = _front_matter(lines)
     if fields is None:
-        header = _MD_HEADER.match(lines[0])
+        header = _DATE_LINE.match(lines[0])
         if not header:
             raise ArticleError("no date: start the file with a line 'date YYYY-MM-DD', or with a front matter "
                                "block ('---', 'title: …', 'date: YYYY-MM-DD', '---')")

@@ -118,7 +118,8 @@ class SentenceRanker:
     @staticmethod
     def with_inflections(terms: set[str], wanted: set[str]) -> set[str]:
         """``terms``, holding each ``wanted`` stem that one of them differs from by a verb ending the Snowball
-        stemmer leaves on („kostet“ and „kosten“ → „kostet“, „kost“; „sagt“, „sag“)."""
+        stemmer leaves on („kostet“ and „kosten“ → „kostet“, „kost“; „erklärt“ and „erklären“ → „erklart“,
+        „erklar“)."""
         found = {w for w in wanted - terms if len(w) >= INFLECTED_CHARS and any(
             (t.startswith(w) and t[len(w):] in VERB_ENDINGS) or (w.startswith(t) and len(t) >= INFLECTED_CHARS
                                                                   and w[len(t):] in VERB_ENDINGS) for t in terms)}
