@@ -52,7 +52,8 @@ class ExtractiveAnswerer:
             citations.append(cite(chunk, len(citations) + 1, best.score, best.text))
         markers = "".join(f"[{c.number}]" for c in citations)
         lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
-        text = f"{lead}„{best.text}“ {markers}" if lead else f"{best.text} {markers}"
+        shown = " ".join(best.shown.split())
+        text = f"{lead}„{shown}“ {markers}" if lead else f"{shown} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question,
                       confidence=confidence)
 

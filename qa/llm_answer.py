@@ -205,7 +205,7 @@ def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) 
         seen.add(chunk.article_id)
         citations.append(cite(chunk, len(citations) + 1, chosen.score, chosen.text))
     markers = "".join(f"[{c.number}]" for c in citations)
-    sentence = " ".join(chosen.text.split())
+    sentence = " ".join(chosen.shown.split())
     if language == "en":
         body = render("answer_en", short=shown, quote=sentence) if shown else \
             f"{load_prompt('extractive_lead_en')} „{sentence}“"

@@ -19,7 +19,7 @@ from qa.calibration import Calibration
 from qa.lexical import HEAD_CHARS, MODIFIER_CHARS, noun_stems
 from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
-from qa.wordlists import ANSWER_KINDS, STOPWORDS
+from qa.wordlists import ANSWER_KINDS, HINT_KINDS, STOPWORDS
 
 # Present-tense endings the Snowball German stemmer keeps („kostet“, „sagst“) while it strips the infinitive's
 # („kosten“ → „kost“): a stem and the same stem with one of them count as one word, when the shorter has at
@@ -41,7 +41,14 @@ class Candidate:
     similarity: float = 0.0      # e5 cosine, borrowing from the sentence before when that is higher
     lexical: float = 0.0         # weighted share of the question's words it holds
     typed: bool = False          # holds the kind of fact asked for
+    borrowed: bool = False       # its similarity is the sentence before's and its own, together
     score: float = 0.0
+
+    @property
+    def shown(self) -> str:
+        """The sentence as an answer shows it: with the sentence before when its relevance came from the two
+        together („Mit 39 Jahren ist er …“ says who only with the sentence before it)."""
+        return f"{self.previous_text} {self.text}" if self.borrowed and self.previous_text else self.text
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class Evidence:
 def asked_kinds(question: str) -> list[str]:
     """Patterns of what an answer to ``question`` must hold: a number for "wie viele", a time for "um wie viel Uhr"."""
     return [answer for asked, answer in ANSWER_KINDS if re.search(asked, question.lower())]
+
+
+def holds(text: str, kinds: list[str]) -> bool:
+    """Whether ``text`` holds every kind of fact in ``kinds`` (``asked_kinds``)."""
+    return all(re.search(k, text) for k in kinds)
 
 
 def sentence_key(text: str) -> str:
@@ -156,18 +168,32 @@ class SentenceRanker:
         total = sum(weight.values())
         for key, cand in groups.items():
             cand.lexical = sum(weight[t] for t in wanted & terms[key]) / total if total else 0.0
-            cand.typed = all(re.search(k, cand.text) for k in kinds) if kinds else False
+            cand.typed = holds(cand.text, kinds) if kinds else False
             self._score(cand, query_vector)
         ranked = sorted(groups.values(), key=lambda c: -c.score)
         if self.embed is None or not ranked:
-            return ranked
+            return self.kind_first(ranked, kinds)
         best = ranked[:self.refine]
         alone = self._embedded_alone([c.text for c in best] + [c.previous_text for c in best if c.previous_text])
         for cand in best:
             cand.vector = alone[cand.text]
             cand.previous = alone[cand.previous_text] if cand.previous_text else None
             self._score(cand, query_vector)
-        return sorted(best, key=lambda c: -c.score) + ranked[self.refine:]
+        return self.kind_first(sorted(best, key=lambda c: -c.score) + ranked[self.refine:], kinds)
+
+    def kind_first(self, ranked: list[Candidate], kinds: list[str]) -> list[Candidate]:
+        """``ranked``, with the best sentence that holds what the question asks for (a reason for „warum“,
+        money for „was kostet“, an age for „wie alt“; not a name or a place, ``HINT_KINDS``) first, when the
+        best one does not and it scores within ``Calibration.llm_margin`` of it: the margin within which
+        sentences are plausible answers (the ones the model is shown). „Die Bäckerei schließt zum Jahresende“
+        shares more of „Warum schließt die Bäckerei Süß?“ than „Die Bäckerei schließt, weil sich kein
+        Nachfolger gefunden hat“, and cannot answer it."""
+        precise = [k for k in kinds if k not in HINT_KINDS]
+        if not precise or not ranked or holds(ranked[0].text, precise):
+            return ranked
+        near = ranked[0].score - self.calibration.llm_margin
+        typed = next((c for c in ranked if c.score >= near and holds(c.text, precise)), None)
+        return ranked if typed is None else [typed, *(c for c in ranked if c is not typed)]
 
     def _score(self, cand: Candidate, query_vector: np.ndarray) -> None:
         cal = self.calibration
@@ -176,6 +202,7 @@ class SentenceRanker:
         # zusammengezogen" after a sentence about the border), never lose its own.
         context = own if cand.previous is None else (own + float(query_vector @ cand.previous)) / 2
         cand.similarity = max(own, context)
+        cand.borrowed = context > own
         cand.score = (cand.similarity + cal.w_lexical * cand.lexical + cal.w_type * cand.typed
                       + cal.w_rank / (cand.rank + 1))
 

@@ -42,14 +42,34 @@ _DAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
 NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|"
                 r"tausend|dutzend|million|milliard|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                 r"twelve|twenty|hundred|thousand|million|billion)")
+# A name and a place are only hinted at: German capitalises every noun („Videogipfel Putin“ passes for a
+# name), so a sentence without one may still answer, and one with one says little (``SentenceRanker.kind_first``
+# leaves them out).
+_NAME = r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"
+_PLACE = r"\b(in|nach|aus) [A-ZÄÖÜ]"
+HINT_KINDS = {_NAME, _PLACE}
+_COUNT = rf"\d|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b"
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
-    (r"\b(wie ?viele?|anzahl|how (many|much))\b", rf"\d|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b"),
+    (r"\b(wie ?viele?|anzahl|how (many|much))\b", _COUNT),
+    # A measure is a number too („Wie hoch war …“); an age is one of years („74 Jahre alt“, „die 74-Jährige“), a
+    # price one of money („4,2 Millionen Euro“), not any year the sentence names.
+    (r"\b(wie (teuer|hoch|groß|lang|weit|schnell|schwer|tief|breit)|how (high|tall|big|large|far|fast|heavy|deep|"
+     r"wide))\b", _COUNT),
+    (r"\b(wie alt|how old)\b",
+     rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b|\b(aged?|years? old)\b"),
+    (r"\b(kostet|kosten|wie teuer|how much does|costs?)\b",
+     r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"),
+    # A reason: „Warum schließt die Bäckerei?“ is answered by the sentence that says why.
+    (r"\b(warum|weshalb|wieso|weswegen|aus welchem grund|why)\b",
+     r"\b([Ww]eil|[Dd]a|[Dd]enn|[Ww]egen|[Aa]ufgrund|[Ii]nfolge|[Dd]ank|[Dd]eshalb|[Dd]aher|[Dd]arum|[Dd]eswegen|"
+     r"[Gg]rund|[Uu]rsache|[Ss]o ?dass|führte? (dazu|zu)|[Uu]m .{1,80} zu|[Bb]ecause|[Dd]ue to|[Ss]ince|"
+     r"[Ll]ed to)\b"),
     (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", r"\b\d{1,2}[:.]\d{2}\b"),
     (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
      rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
-    (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"),
-    (r"\b(wo|wohin|woher|where)\b", r"\b(in|nach|aus) [A-ZÄÖÜ]"),
+    (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", _NAME),
+    (r"\b(wo|wohin|woher|where)\b", _PLACE),
     (r"\b(wie lange|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|within)\b",
      r"\b(Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
 ]

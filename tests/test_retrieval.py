@@ -1,5 +1,7 @@
 """The fusion of the rankings, without an index (the real retrieval is tested in tests/test_ask.py)."""
 
+import re
+
 import pytest
 
 from qa.chunking import Chunk
@@ -94,3 +96,79 @@ def test_the_sentence_ranker_counts_a_verb_in_its_present_tense_forms():
     assert ranker.with_inflections({"sagt"}, {"sag"}) == {"sagt"}             # too short to tell a verb
     assert ranker.with_inflections({"kostum"}, {"kost"}) == {"kostum"}        # not a verb ending
     assert ranker.with_inflections({"saniert"}, {"sanier"}) == {"saniert", "sanier"}
+
+
+@pytest.mark.parametrize("question, holds, lacks", [
+    ("Warum schließt die Bäckerei Süß?", "Die Bäckerei schließt, weil sich kein Nachfolger gefunden hat.",
+     "Die Bäckerei Süß schließt zum Jahresende."),
+    ("Weshalb sagte Peskow das Treffen ab?", "Wegen der Lage in Kiew sagte Peskow das Treffen ab.",
+     "Peskow sagte das Treffen am Montag ab."),
+    ("Wie alt ist Hans Süß?", "Der Bäckermeister ist inzwischen 74 Jahre alt.", "Hans Süß ist Bäckermeister."),
+    ("Was kostet die Sanierung der Löwenbrücke?", "Die Arbeiten kosten rund 4,2 Millionen Euro.",
+     "Die Sanierung der Löwenbrücke ist teuer."),
+    ("Wie hoch war der Schaden?", "Der Schaden beträgt 120.000 Euro.", "Der Schaden war hoch."),
+])
+def test_a_question_asking_a_reason_an_age_or_an_amount_asks_for_its_kind(question, holds, lacks):
+    from qa.relevance import asked_kinds
+
+    kinds = asked_kinds(question)
+    assert kinds, question
+    assert all(re.search(k, holds) for k in kinds)
+    assert not all(re.search(k, lacks) for k in kinds)
+
+
+def test_how_long_asks_for_a_duration_not_for_any_number():
+    from qa.relevance import asked_kinds
+
+    kinds = asked_kinds("Wie lange dauert die Sanierung?")
+    assert len(kinds) == 1 and re.search(kinds[0], "Sie dauert drei Monate.")
+    assert not re.search(kinds[0], "Sie kostet 4,2 Millionen Euro.")
+
+
+def test_a_sentence_scored_with_the_one_before_is_shown_with_it():
+    """„Mit 39 Jahren ist er der älteste Quarterback“ answers „Wer …?“ only with the sentence that names him."""
+    import numpy as np
+
+    from qa.calibration import Calibration
+    from qa.relevance import Candidate, SentenceRanker
+
+    ranker = SentenceRanker(store=None, calibration=Calibration())
+    question = np.array([1.0, 0.0])
+    before = "Peyton Manning führte zwei Teams in den Super Bowl."
+    sentence = "Mit 39 Jahren ist er zudem der älteste Quarterback."
+    pointing_back = Candidate(sentence, np.array([0.6, 0.8]), 0, previous=np.array([1.0, 0.0]),
+                              previous_text=before)
+    ranker._score(pointing_back, question)
+    assert pointing_back.borrowed and pointing_back.shown == f"{before} {sentence}"
+    on_its_own = Candidate(sentence, np.array([1.0, 0.0]), 0, previous=np.array([0.6, 0.8]), previous_text=before)
+    ranker._score(on_its_own, question)
+    assert not on_its_own.borrowed and on_its_own.shown == sentence
+    first = Candidate(sentence, np.array([1.0, 0.0]), 0)
+    ranker._score(first, question)
+    assert first.shown == sentence
+
+
+def test_a_sentence_holding_what_is_asked_goes_first_when_it_scores_near_the_best():
+    import numpy as np
+
+    from qa.calibration import Calibration
+    from qa.relevance import Candidate, SentenceRanker, asked_kinds
+
+    ranker = SentenceRanker(store=None, calibration=Calibration(llm_margin=0.08))
+    kinds = asked_kinds("Warum schließt die Bäckerei Süß?")
+
+    def candidate(text: str, score: float) -> Candidate:
+        cand = Candidate(text, np.zeros(2), 0, score=score)
+        cand.typed = all(re.search(k, text) for k in kinds)
+        return cand
+
+    best = candidate("Die Bäckerei Süß schließt zum Jahresende.", 1.08)
+    why = candidate("Die Bäckerei schließt, weil sich kein Nachfolger gefunden hat.", 1.02)
+    other = candidate("Mehr als 120.000 Brötchen verkauft die Bäckerei Süß im Jahr.", 0.98)
+    assert [c.text for c in ranker.kind_first([best, why, other], kinds)] == [why.text, best.text, other.text]
+    far = candidate(why.text, 0.99)                                  # more than the margin below: not moved
+    assert ranker.kind_first([best, far, other], kinds)[0] is best
+    assert ranker.kind_first([best, why, other], [])[0] is best      # nothing particular asked
+    assert ranker.kind_first([why, best], kinds)[0] is why
+    # A name is only hinted at by capitals (German capitalises nouns): it moves nothing.
+    assert ranker.kind_first([best, why], asked_kinds("Wer führt die Bäckerei Süß?"))[0] is best
