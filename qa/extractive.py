@@ -15,8 +15,17 @@ import numpy as np
 from qa.answer import Answer, Citation, cite
 from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
-from qa.relevance import Candidate, SentenceRanker, sentence_key
+from qa.relevance import Candidate, SentenceRanker, asked_kinds, holds, sentence_key
 from qa.retrieval import Passage
+from qa.wordlists import NUMBER_KINDS
+
+
+def lacks_asked_number(question: str, best: Candidate) -> bool:
+    """Whether ``question`` asks for a number (how many, how old, what price, what time) that ``best`` does
+    not hold: „Wie viele Drohnen hat Russland stationiert?“ is not answered by „Russland hat Drohnen an der
+    Grenze stationiert“, however well its words fit."""
+    number = [k for k in asked_kinds(question) if k in NUMBER_KINDS]
+    return bool(number) and not holds(best.text, number)
 
 
 def declined(question: str, language: str, answerer: str = "extractive", text: str = "", **extra) -> Answer:
@@ -40,7 +49,7 @@ class ExtractiveAnswerer:
         if ranked is None:
             ranked = self.ranker.rank(question, query_vector, passages)
         confidence = self.confident(question, ranked, passages, language)
-        if confidence < self.calibration.answer_at:
+        if confidence < self.calibration.answer_at or lacks_asked_number(question, ranked[0]):
             return declined(question, language, confidence=confidence)
         best = ranked[0]
         citations = []

@@ -49,6 +49,12 @@ _NAME = r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"
 _PLACE = r"\b(in|nach|aus) [A-ZÄÖÜ]"
 HINT_KINDS = {_NAME, _PLACE}
 _COUNT = rf"\d|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b"
+_AGE = rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b|\b(aged?|years? old)\b"
+_MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
+_TIME = r"\b\d{1,2}[:.]\d{2}\b"
+# Kinds whose answer is a number („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“): a sentence that holds
+# none cannot answer, however well it fits the question's words (``ExtractiveAnswerer`` declines).
+NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
     (r"\b(wie ?viele?|anzahl|how (many|much))\b", _COUNT),
@@ -56,16 +62,14 @@ ANSWER_KINDS = [
     # price one of money („4,2 Millionen Euro“), not any year the sentence names.
     (r"\b(wie (teuer|hoch|groß|lang|weit|schnell|schwer|tief|breit)|how (high|tall|big|large|far|fast|heavy|deep|"
      r"wide))\b", _COUNT),
-    (r"\b(wie alt|how old)\b",
-     rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b|\b(aged?|years? old)\b"),
-    (r"\b(kostet|kosten|wie teuer|how much does|costs?)\b",
-     r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"),
+    (r"\b(wie alt|how old)\b", _AGE),
+    (r"\b(kostet|kosten|wie teuer|how much does|costs?)\b", _MONEY),
     # A reason: „Warum schließt die Bäckerei?“ is answered by the sentence that says why.
     (r"\b(warum|weshalb|wieso|weswegen|aus welchem grund|why)\b",
      r"\b([Ww]eil|[Dd]a|[Dd]enn|[Ww]egen|[Aa]ufgrund|[Ii]nfolge|[Dd]ank|[Dd]eshalb|[Dd]aher|[Dd]arum|[Dd]eswegen|"
      r"[Gg]rund|[Uu]rsache|[Ss]o ?dass|führte? (dazu|zu)|[Uu]m .{1,80} zu|[Bb]ecause|[Dd]ue to|[Ss]ince|"
      r"[Ll]ed to)\b"),
-    (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", r"\b\d{1,2}[:.]\d{2}\b"),
+    (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", _TIME),
     (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
      rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
     (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", _NAME),

@@ -172,3 +172,24 @@ def test_a_sentence_holding_what_is_asked_goes_first_when_it_scores_near_the_bes
     assert ranker.kind_first([why, best], kinds)[0] is why
     # A name is only hinted at by capitals (German capitalises nouns): it moves nothing.
     assert ranker.kind_first([best, why], asked_kinds("Wer führt die Bäckerei Süß?"))[0] is best
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    ("Wie viele Drohnen hat Russland an der Grenze stationiert?",
+     "Russland hat nach Erkenntnissen der NATO Drohnen an der Grenze stationiert.", True),
+    ("Wie viele Drohnen hat Russland an der Grenze stationiert?", "Russland hat 120.000 Soldaten stationiert.", False),
+    ("Wie viele Grammys hat sie gewonnen?", "Die sechsmalige Grammy-Gewinnerin sang.", False),   # a number word
+    ("Um wie viel Uhr wollte Selenskyj telefonieren?", "Selenskyj will am Donnerstag telefonieren.", True),
+    ("Um wie viel Uhr wollte Selenskyj telefonieren?", "Das Gespräch beginnt um 21:30 Uhr.", False),
+    ("Was kostet die Sanierung?", "Die Sanierung wurde 2019 beschlossen.", True),     # a year is no price
+    ("Wie alt ist Hans Süß?", "Der Bäckermeister ist 74 Jahre alt.", False),
+    ("Warum schließt die Bäckerei?", "Die Bäckerei schließt zum Jahresende.", False),  # a reason is not a number
+    ("Wer führt die Bäckerei?", "Sie schließt zum Jahresende.", False),
+])
+def test_a_question_asking_a_number_is_not_answered_by_a_sentence_without_one(question, sentence, lacks):
+    import numpy as np
+
+    from qa.extractive import lacks_asked_number
+    from qa.relevance import Candidate
+
+    assert lacks_asked_number(question, Candidate(sentence, np.zeros(2), 0)) is lacks
