@@ -12,7 +12,7 @@ from qa.store import ArticleInfo
 from qa.sync import IngestReport, Progress
 
 
-def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | None = None,
+def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: Settings | None = None,
            progress: Progress = None, prune: bool = False, add: bool = False) -> IngestReport:
     """Sync the index with the articles under ``paths`` (default: ``seeds/``) and report the counts.
 
@@ -23,11 +23,13 @@ def ingest(paths: Iterable[Path | str] | None = None, *, settings: Settings | No
     skipped, is refused (``SyncRefused``, nothing written) unless ``prune=True``. ``progress``: a bar on
     the terminal (True/False), or a function called with (chunks written, chunks to write).
 
-    >>> ingest(["my/articles"]).added
+    >>> ingest("my/articles").added                  # one folder or file, or a list of them
     >>> ingest(["export.jsonl"], add=True).skipped   # the records that could not be used, and why
     """
     from qa.pipeline import pipeline_for
 
+    if isinstance(paths, (str, Path)):   # one path, not the characters of one
+        paths = [paths]
     return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add)
 
 

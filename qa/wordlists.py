@@ -48,8 +48,12 @@ NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|z
 _NAME = r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"
 _PLACE = r"\b(in|nach|aus) [A-ZÄÖÜ]"
 HINT_KINDS = {_NAME, _PLACE}
-_COUNT = rf"\d|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b"
-_AGE = rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b|\b(aged?|years? old)\b"
+# A number that counts: not an ordinal („beim 25. Herbstlauf“, „am 4. Oktober“) nor a time („16.00 Uhr“, „21:30“).
+_COUNT = (rf"(?<![\d.,:])\d+(?:[.,]\d+)*(?![.,:]?\d)(?!\.\s)(?!\s?Uhr\b)"
+          rf"|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b")
+# An age: „74 Jahre alt“, „die 74-Jährige“, „im Alter von“, or news style's „Sabine Krüger (52, parteilos)“.
+_AGE = (rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b|\(\d{{1,3}}[,)]"
+        r"|\b(aged?|years? old)\b")
 _MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
 _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 # Kinds whose answer is a number („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“): a sentence that holds
@@ -57,7 +61,7 @@ _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
-    (r"\b(wie ?viele?|anzahl|how (many|much))\b", _COUNT),
+    (r"\b(wie ?viele?(?! uhr)|anzahl|how (many|much))\b", _COUNT),   # „um wie viel Uhr“ asks a time
     # A measure is a number too („Wie hoch war …“); an age is one of years („74 Jahre alt“, „die 74-Jährige“), a
     # price one of money („4,2 Millionen Euro“), not any year the sentence names.
     (r"\b(wie (teuer|hoch|groß|lang|weit|schnell|schwer|tief|breit)|how (high|tall|big|large|far|fast|heavy|deep|"

@@ -131,6 +131,12 @@ def test_the_public_ingest_builds_the_default_index_from_the_seeds(monkeypatch, 
     assert qa.ingest().unchanged == 5
 
 
+def test_the_public_ingest_takes_one_folder_as_a_string_or_a_path(corpus):
+    """``qa.ingest("artikel")`` is one folder, not the characters „a“, „r“, „t“ … (a new user's first call)."""
+    assert qa.ingest(str(corpus)).added == 5
+    assert qa.ingest(corpus).unchanged == 5
+
+
 def test_the_command_line_reports_counts_and_errors(tmp_path, capsys):
     from qa.cli import main
 

@@ -179,6 +179,10 @@ def test_a_sentence_holding_what_is_asked_goes_first_when_it_scores_near_the_bes
      "Russland hat nach Erkenntnissen der NATO Drohnen an der Grenze stationiert.", True),
     ("Wie viele Drohnen hat Russland an der Grenze stationiert?", "Russland hat 120.000 Soldaten stationiert.", False),
     ("Wie viele Grammys hat sie gewonnen?", "Die sechsmalige Grammy-Gewinnerin sang.", False),   # a number word
+    ("Wie viele Menschen liefen mit?", "Beim 25. Herbstlauf liefen so viele mit wie nie.", True),  # an ordinal
+    ("Wie viele Hackerangriffe gab es?", "Das Gespräch begann kurz nach 16.00 Uhr.", True),        # a time
+    ("Wie viele Menschen liefen mit?", "Insgesamt 3.150 Teilnehmende liefen am 5. Oktober.", False),
+    ("Wie alt ist die Bürgermeisterin?", "Bürgermeisterin Sabine Krüger (52, parteilos) sagte:", False),
     ("Um wie viel Uhr wollte Selenskyj telefonieren?", "Selenskyj will am Donnerstag telefonieren.", True),
     ("Um wie viel Uhr wollte Selenskyj telefonieren?", "Das Gespräch beginnt um 21:30 Uhr.", False),
     ("Was kostet die Sanierung?", "Die Sanierung wurde 2019 beschlossen.", True),     # a year is no price
