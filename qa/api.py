@@ -28,8 +28,6 @@ def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: 
     """
     from qa.pipeline import pipeline_for
 
-    if isinstance(paths, (str, Path)):   # one path, not the characters of one
-        paths = [paths]
     return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add)
 
 

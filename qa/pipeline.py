@@ -232,7 +232,7 @@ class Pipeline:
         rewritten = within_limit(rewritten)
         return (rewritten, *self.retrieve(rewritten))
 
-    def ingest(self, paths: Iterable[Path | str] | None = None, *, progress: Progress = None,
+    def ingest(self, paths: Iterable[Path | str] | Path | str | None = None, *, progress: Progress = None,
                prune: bool = False, only_if_empty: bool = False, add: bool = False) -> IngestReport:
         with self._ingest_lock:
             paths = [self.settings.seeds_dir] if paths is None else paths

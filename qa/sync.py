@@ -188,14 +188,15 @@ def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
     return out
 
 
-def ingest_paths(paths: Iterable[Path | str], store: ChunkStore, embedder: Embedder, settings: Settings, *,
+def ingest_paths(paths: Iterable[Path | str] | Path | str, store: ChunkStore, embedder: Embedder, settings: Settings, *,
                  progress: Progress = None, prune: bool = False, only_if_empty: bool = False,
                  add: bool = False) -> IngestReport:
-    """Read the articles under ``paths`` (a missing path raises before the index is touched), then sync.
+    """Read the articles under ``paths`` (one path, or several; a missing path raises before the index is
+    touched), then sync.
 
     ``add``: the articles of other files stay in the index (``sync``).
     """
-    paths = list(paths)
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)   # one path, not its characters
     if not paths:
         raise ArticleError("no paths given; name the files or folders of articles to index")
     articles, problems = read_articles(paths)
