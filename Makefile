@@ -65,8 +65,8 @@ bench-load: install
 bench-chaos: install
 	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
-# About 20,000 generated articles (≈100k chunks) and 2,000, embedded and on a Chroma server: ingest speed,
-# memory, disk, start-up and fast ask latency (bench/scale_results.md). About 1½ hours on 2 cores; not in CI.
+# 17,000 generated articles (≈100k chunks) and 2,000, embedded and on a Chroma server: ingest speed,
+# memory, disk, start-up and fast ask latency (bench/scale_results.md). About an hour on 2 cores; not in CI.
 bench-scale: install
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 

@@ -1,4 +1,4 @@
-"""Scale benchmark: a generated archive of about 20,000 articles (≈100k chunks) and one of 2,000, each indexed
+"""Scale benchmark: a generated archive of 17,000 articles (≈100k chunks) and one of 2,000, each indexed
 embedded and on a Chroma server, then opened by a fresh process that answers fast-mode questions.
 
 For each corpus and each kind of index it reports:
@@ -18,7 +18,7 @@ probes them again without ingesting).
 vectors and lexical log, copied through the client) instead of embedding everything a second time; the
 server's ingest speed is then measured on the smaller corpus only. Run it alone (``make bench-scale``):
 
-    python bench/scale.py [--articles 20000] [--small 2000] [--server-ingest full|copy] [--reuse]
+    python bench/scale.py [--articles 17000] [--small 2000] [--server-ingest full|copy] [--reuse]
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def main() -> None:
         _probe() if sys.argv[1] == "probe" else _ingest(sys.argv[2])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=20000)
+    parser.add_argument("--articles", type=int, default=17000)   # ≈100k chunks
     parser.add_argument("--small", type=int, default=2000, help="the smaller corpus (0: none)")
     parser.add_argument("--server-ingest", choices=("full", "copy"), default="copy")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "scale_results.md")
