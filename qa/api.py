@@ -31,15 +31,13 @@ def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: 
     return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add)
 
 
-def remove(article_ids: Iterable[str], *, settings: Settings | None = None) -> list[str]:
+def remove(article_ids: Iterable[str] | str, *, settings: Settings | None = None) -> list[str]:
     """Remove articles from the index by id (``ArticleInfo.id``); returns the ids that were in it.
 
     The files stay where they are: a later ``ingest`` of their folder adds them again.
     """
     from qa.pipeline import pipeline_for
 
-    if isinstance(article_ids, str):
-        article_ids = [article_ids]
     return pipeline_for(_checked(settings)).remove(article_ids)
 
 

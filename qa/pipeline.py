@@ -240,8 +240,10 @@ class Pipeline:
             return ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
                                 only_if_empty=only_if_empty, add=add)
 
-    def remove(self, article_ids: Iterable[str]) -> list[str]:
-        """Remove articles from the index by id; the ids it held, in order (unknown ones are left out)."""
+    def remove(self, article_ids: Iterable[str] | str) -> list[str]:
+        """Remove articles from the index by id (one, or several); the ids it held, in order (unknown ones are
+        left out)."""
+        article_ids = [article_ids] if isinstance(article_ids, str) else article_ids   # one id, not its characters
         with self._ingest_lock, self.store.writing():
             held = set(self.store.article_states()) | self.store.sentence_articles()
             gone = [a for a in dict.fromkeys(article_ids) if a in held]

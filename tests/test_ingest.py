@@ -137,6 +137,18 @@ def test_the_public_ingest_takes_one_folder_as_a_string_or_a_path(corpus):
     assert qa.ingest(corpus).unchanged == 5
 
 
+def test_one_article_id_as_a_string_is_removed_as_one_id():
+    """``remove("001_….txt")`` is one id, not its characters, in the Pipeline as in the public call."""
+    from qa.config import Settings
+    from qa.pipeline import pipeline_for
+
+    qa.ingest()
+    first, second = [a.id for a in qa.list_articles()][:2]
+    assert pipeline_for(Settings.from_env()).remove(first) == [first]
+    assert qa.remove(second) == [second]
+    assert {first, second}.isdisjoint(a.id for a in qa.list_articles())
+
+
 def test_the_command_line_reports_counts_and_errors(tmp_path, capsys):
     from qa.cli import main
 
