@@ -1,8 +1,10 @@
 """multilingual-e5-small through ONNX Runtime with int8 weights: exported once from the converted model.
 
-The float32 model that ``qa.e5model`` builds is exported to ONNX (``torch.onnx``), its weights are
-quantized to int8 with ONNX Runtime's dynamic quantization (activations stay float and are quantized per
-run; each text runs alone), and the file is kept in the model's cache folder. Both steps run offline, once, in about 20 s; a
+The float32 model that ``qa.e5model`` builds is exported to ONNX (``torch.onnx``, with the attention
+written out as plain operators), fused by ONNX Runtime's transformer optimizer (embedding + layer norm,
+attention, bias + GELU and skip + layer norm each become one operator), its weights are quantized to int8
+with ONNX Runtime's dynamic quantization (activations stay float and are quantized per run; each text runs
+alone), and the file is kept in the model's cache folder. The steps run offline, once, in about 20 s; a
 killed export leaves nothing behind (it is written beside the target and renamed).
 """
 
@@ -21,7 +23,9 @@ from qa.e5model import PROMPTS
 from qa.embedding import Span, _normalize, pool_spans, threads
 from qa.errors import ModelError
 
-_EXPORT_VERSION = "1"   # bump when the export or the quantization changes, so stale files are rebuilt
+# Bump when the export or the quantization changes: stale files are rebuilt, and (through
+# ``qa.sync.fingerprint``) the articles embedded with them are embedded again.
+EXPORT_VERSION = "2"
 ONNX_FILE = "model_qint8.onnx"
 
 
@@ -31,7 +35,7 @@ def ensure_onnx(model_dir: Path) -> Path:
     target = folder / ONNX_FILE
     marker = folder / "qa-export.json"
     try:
-        if json.loads(marker.read_text()).get("format") == _EXPORT_VERSION and target.exists():
+        if json.loads(marker.read_text()).get("format") == EXPORT_VERSION and target.exists():
             return target
     except (OSError, ValueError):
         pass
@@ -39,22 +43,27 @@ def ensure_onnx(model_dir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".onnx-", dir=folder))
     try:
         _export(model_dir, staging / "model.onnx")
-        _quantize(staging / "model.onnx", staging / ONNX_FILE)
+        _fuse(model_dir, staging / "model.onnx", staging / "fused.onnx")
+        _quantize(staging / "fused.onnx", staging / ONNX_FILE)
         os.replace(staging / ONNX_FILE, target)
-        marker.write_text(json.dumps({"format": _EXPORT_VERSION, "quantization": "dynamic int8 weights"}))
+        marker.write_text(json.dumps({"format": EXPORT_VERSION, "graph": "fused (onnxruntime.transformers)",
+                                      "quantization": "dynamic int8 weights"}))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def _export(model_dir: Path, out: Path) -> None:
+def _export(model_dir: Path, out: Path, attention: str = "eager") -> None:
+    """The float32 encoder as ONNX. ``eager`` attention exports as MatMul/Softmax operators that
+    ``_fuse`` recognises; ``sdpa`` (transformers' default) exports in a form it does not."""
     import torch
     from transformers import BertModel
 
     class Encoder(torch.nn.Module):  # the last hidden state only, from two positional inputs
         def __init__(self) -> None:
             super().__init__()
-            self.bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False).eval()
+            self.bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False,
+                                                  attn_implementation=attention).eval()
 
         def forward(self, input_ids, attention_mask):
             return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -68,10 +77,25 @@ def _export(model_dir: Path, out: Path) -> None:
                                         "last_hidden_state": {0: "batch", 1: "tokens"}})
 
 
+def _fuse(model_dir: Path, source: Path, out: Path) -> None:
+    """ONNX Runtime's BERT fusions, saved as a float32 file (the same vectors as the unfused export).
+    Int8 after fusion: 100.7 chunks/s against 92.9 unfused, at the same cosine to float32 (0.99663 against
+    0.99665); ``python bench/onnx_fusion.py``, 4 rounds in turn, 2026-12-05, Xeon, 2 cores."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = json.loads((model_dir / "config.json").read_text())
+    model = optimize_model(str(source), model_type="bert", num_heads=int(config["num_attention_heads"]),
+                           hidden_size=int(config["hidden_size"]), opt_level=0)
+    model.save_model_to_file(str(out))
+
+
 def _quantize(source: Path, out: Path) -> None:
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    # The fused operators (com.microsoft domain) carry no inferred output types: say they are float.
+    quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
 
 
 class OnnxEncoder:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
@@ -25,6 +26,7 @@ from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
 from qa.errors import ArticleError, SyncRefused
 from qa.embedding import Embedder
+from qa.onnx_e5 import EXPORT_VERSION
 from qa.store import ArticleVectors, ChunkStore
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,11 @@ class IngestReport:
 
 def fingerprint(article: Article, settings: Settings) -> str:
     """Changes when the file or anything that shapes its chunks or vectors changes."""
+    backend = settings.embed_backend
+    if backend == "onnx":  # a new export gives (slightly) other vectors
+        backend += f"-export{EXPORT_VERSION}"
     recipe = (f"{article.sha256}|{settings.chunk_chars}|{settings.chunk_min_chars}|{settings.embed_model}"
-              f"|{settings.embed_backend}|parser-1|chunker-1|sentences-3")
+              f"|{backend}|parser-1|chunker-1|sentences-3")
     return hashlib.sha256(recipe.encode()).hexdigest()[:32]
 
 
@@ -135,17 +140,32 @@ def _embed_and_write(todo: list[tuple[Article, str]], store: ChunkStore, embedde
     report = progress if callable(progress) else None
     show = sys.stderr.isatty() if progress is None else progress is True
     chunks = 0
+    def written(batch) -> None:
+        nonlocal chunks
+        chunks += sum(len(c) for _, _, c in batch)
+        bar.set_postfix_str(f"{chunks} chunks", refresh=False)
+        bar.update(len(batch))
+        if report:
+            report(bar.n, len(todo))
+
+    # A batch is written on a thread of its own while the next one is embedded (Chroma's add and the
+    # lexical segment were an eighth of an ingest with both cores waiting). One write at a time, in order,
+    # and at most one embedded batch waits for it: memory stays two batches. A failed write stops the run
+    # before the next batch is handed over.
     with tqdm(total=len(todo), unit="article", desc="Indexing", disable=not show or len(todo) < 5,
-              smoothing=0.1) as bar:
+              smoothing=0.1) as bar, ThreadPoolExecutor(1, thread_name_prefix="qa-write") as writer:
         if report:
             report(0, len(todo))
+        pending: tuple[Future, list] | None = None
         for batch in _batches(todo, settings):
-            store.write_many(_vectors_for(batch, embedder))
-            chunks += sum(len(c) for _, _, c in batch)
-            bar.set_postfix_str(f"{chunks} chunks", refresh=False)
-            bar.update(len(batch))
-            if report:
-                report(bar.n, len(todo))
+            vectors = _vectors_for(batch, embedder)
+            if pending:
+                pending[0].result()
+                written(pending[1])
+            pending = (writer.submit(store.write_many, vectors), batch)
+        if pending:
+            pending[0].result()
+            written(pending[1])
 
 
 def _batches(todo: list[tuple[Article, str]], settings: Settings) -> Iterator[list[tuple[Article, str, list[Chunk]]]]:

@@ -96,6 +96,22 @@ def test_an_interrupted_run_is_completed_by_the_next(corpus, store, embedder, se
         assert got == inside and inside, chunk.id
 
 
+def test_a_failed_write_stops_the_run_before_another_batch_is_written(corpus, store, embedder, settings,
+                                                                     monkeypatch):
+    """Writes run on a thread beside the next batch's embedding; the first failure is the last write."""
+    calls = []
+
+    def failing_write(self, batch):
+        calls.append([item.article_id for item in batch])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("qa.sync._WRITE_BATCH_CHUNKS", 8)
+    monkeypatch.setattr(ChunkStore, "write_many", failing_write)
+    with pytest.raises(OSError, match="No space left"):
+        _sync(corpus, store, embedder, settings)
+    assert len(calls) == 1 and store.count() == 0
+
+
 def test_bad_files_are_skipped_and_reported_and_lose_nothing(corpus, store, embedder, settings):
     _sync(corpus, store, embedder, settings)
     (corpus / "leer.txt").write_bytes(b"")
