@@ -1,8 +1,8 @@
 """multilingual-e5-small through ONNX Runtime with int8 weights: exported once from the converted model.
 
 The float32 model that ``qa.e5model`` builds is exported to ONNX (``torch.onnx``, with the attention
-written out as plain operators), fused by ONNX Runtime's transformer optimizer (embedding + layer norm,
-attention, bias + GELU and skip + layer norm each become one operator), its weights are quantized to int8
+written out as plain operators), each layer's attention fused into one operator by ONNX Runtime's
+transformer optimizer (its other fusions ran slower here: ``UNFUSED``), its weights are quantized to int8
 with ONNX Runtime's dynamic quantization (activations stay float and are quantized per run; each text runs
 alone), and the file is kept in the model's cache folder. The steps run offline, once, in about 20 s; a
 killed export leaves nothing behind (it is written beside the target and renamed).
@@ -25,7 +25,7 @@ from qa.errors import ModelError
 
 # Bump when the export or the quantization changes: stale files are rebuilt, and (through
 # ``qa.sync.fingerprint``) the articles embedded with them are embedded again.
-EXPORT_VERSION = "2"
+EXPORT_VERSION = "3"
 ONNX_FILE = "model_qint8.onnx"
 
 
@@ -77,15 +77,27 @@ def _export(model_dir: Path, out: Path, attention: str = "eager") -> None:
                                         "last_hidden_state": {0: "batch", 1: "tokens"}})
 
 
+# ONNX Runtime's fused CPU kernels for these ran slower than the plain operators they replace on 2 cores
+# (SkipLayerNormalization took 28 % of a run, more than the int8 MatMuls); the runtime's own fusions of
+# them are switched off in ``OnnxEncoder`` too. Their names at the runtime's graph optimizer:
+UNFUSED = ("SkipLayerNormFusion", "BiasGeluFusion", "GeluFusion", "EmbedLayerNormFusion")
+
+
 def _fuse(model_dir: Path, source: Path, out: Path) -> None:
-    """ONNX Runtime's BERT fusions, saved as a float32 file (the same vectors as the unfused export).
-    Int8 after fusion: 100.7 chunks/s against 92.9 unfused, at the same cosine to float32 (0.99663 against
-    0.99665); ``python bench/onnx_fusion.py``, 4 rounds in turn, 2026-12-05, Xeon, 2 cores."""
+    """ONNX Runtime's BERT attention fusion (one ``Attention`` operator a layer, quantized to ``QAttention``),
+    saved as a float32 file; layer norms, GELU and the embeddings stay plain operators (``UNFUSED``).
+
+    ``python bench/onnx_fusion.py`` (2026-12-05, Xeon, 2 cores, 3 rounds in turn): int8 with this fusion
+    127 chunks/s, with every fusion 91, without any 83, at the same cosine to float32 (0.99665)."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = json.loads((model_dir / "config.json").read_text())
+    options = FusionOptions("bert")
+    options.enable_skip_layer_norm = options.enable_bias_gelu = options.enable_gelu = False
+    options.enable_embed_layer_norm = False  # else the embedding tables are quantized too (minimum cosine 0.9938)
     model = optimize_model(str(source), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                           hidden_size=int(config["hidden_size"]), opt_level=0)
+                           hidden_size=int(config["hidden_size"]), opt_level=0, optimization_options=options)
     model.save_model_to_file(str(out))
 
 
@@ -115,7 +127,8 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                                disabled_optimizers=list(UNFUSED))
         except Exception as exc:  # a damaged file: remove it, so the next start exports it again
             path.unlink(missing_ok=True)
             raise ModelError(f"cannot load the ONNX embedding model {path} ({exc}); it was removed and is "
