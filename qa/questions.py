@@ -48,7 +48,11 @@ def language_of(text: str) -> str:
     """'en' or 'de' (the default): enough to answer and abstain in the question's language."""
     words = re.findall(r"[a-zäöüß]+", text.lower())
     english = sum(w in ENGLISH_WORDS for w in words)
-    german = sum(w in GERMAN_WORDS for w in words) + 2 * bool(re.search(r"[äöüß]", text.lower()))
+    # An umlaut or ß counts for German in the words German writes small (and the first): in a name it says
+    # nothing of the question's language („How old is Hans Süß?“ is English).
+    written = re.findall(r"\w+", text)
+    umlaut = any(re.search(r"[äöüß]", w) and (i == 0 or not w[0].isupper()) for i, w in enumerate(written))
+    german = sum(w in GERMAN_WORDS for w in words) + 2 * umlaut
     return "en" if english > german else "de"
 
 

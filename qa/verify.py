@@ -12,7 +12,7 @@ import re
 from typing import Callable
 
 from qa.chunking import sentence_spans
-from qa.wordlists import ABSTAIN_PHRASES, DIGIT_WORDS, EXONYMS, NOT_NAMES, SPAN_JOINERS
+from qa.wordlists import ABSTAIN_PHRASES, DIGIT_WORDS, EXONYMS, NOT_NAMES, QUESTION_WORDS, SPAN_JOINERS
 
 _MARKER = re.compile(r"\[\s*(?:Passage|Quelle|Source)?\s*(\d+(?:\s*(?:[,;]|und|and|-|–)\s*\d+)*)\s*\]", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\s?\d{3}(?!\d)|[.,:]\d+)*")  # "120.000", "21:30", and "120, 000" as one
@@ -123,13 +123,52 @@ class FactChecker:
         asked = {w.lower() for w in re.findall(r"\w+", question)}
         for word in _names(statement):
             low = word.lower()
-            if low in asked or low in NOT_NAMES:
-                continue
-            root = EXONYMS.get(low, low)
-            if root in lowered or self.stem([low])[0] in have_stems or _inflected(low, lowered):
+            if low in asked or low in NOT_NAMES or self._holds(low, lowered, have_stems):
                 continue
             problems.append(f"„{word}“ is not in the cited text")
         return problems
+
+    def names_none_of(self, question: str, text: str) -> bool:
+        """Whether ``question`` names something (its capitalised words after the first) and ``text`` holds
+        none of it, in any spelling: "What is the population of Canada?" over a passage that never says
+        „Kanada“ asks about something the passage is not about. Spellings across languages count („Kanada“
+        for "Canada", „Selenskyj“ for "Zelensky", „Moskau“ for "Moscow"); one word found is enough, so "US
+        Secretary of State Blinken" is about a passage that names Blinken though it says „Außenminister“."""
+        names = asked_names(question)
+        if not names:
+            return False
+        lowered = text.lower()
+        have_stems = set(self.stem(re.findall(r"\w+", lowered)))
+        sounds = {_sound(w) for w in re.findall(r"\w+", lowered)}
+        return not any(self._holds(n.lower(), lowered, have_stems) or _sounds_in(n.lower(), sounds) for n in names)
+
+    def _holds(self, low: str, lowered: str, have_stems: set[str]) -> bool:
+        root = EXONYMS.get(low, low)
+        return root in lowered or self.stem([low])[0] in have_stems or _inflected(low, lowered)
+
+
+def asked_names(question: str) -> list[str]:
+    """The capitalised words of ``question`` after its first, less function and question words: the names
+    of an English question („Canada“, „Blinken“), every noun of a German one („Einwohner“, „Kanada“)."""
+    words = [w.strip("-") for w in re.findall(r"[\w-]+", question)][1:]
+    return [w for w in words if len(w) > 1 and w[:1].isupper() and w.lower() not in NOT_NAMES | QUESTION_WORDS]
+
+
+# English and German spell one name with other letters: Canada/Kanada, Zelensky/Selenskyj, Soviet/sowjetisch.
+_SOUNDS = str.maketrans({"c": "k", "z": "s", "y": "i", "j": "i", "w": "v"})
+
+
+def _sound(word: str) -> str:
+    return word.replace("ph", "f").translate(_SOUNDS)
+
+
+def _sounds_in(word: str, sounds: set[str]) -> bool:
+    """``word`` spelt another way in a text whose words, spelt so, are ``sounds``: the first
+    max(5, length − 3) letters alike, as ``_inflected`` compares („normandi“ for „Normandie“)."""
+    if len(word) < 5:
+        return False
+    head = _sound(word)[:max(5, len(word) - 3)]
+    return any(s.startswith(head) for s in sounds)
 
 
 def _digits(number: str) -> str:

@@ -348,3 +348,24 @@ def test_a_reason_an_age_or_a_price_is_answered_by_the_sentence_that_holds_it(lo
     answer = local_pipeline.ask(question)
     assert not answer.abstained and holds in answer.text, answer.text
     assert answer.citations[0].article == "lokales_baeckerei.txt"
+
+
+@pytest.mark.parametrize("question", [
+    "How much does the renovation of the Eiffel Tower cost?",   # the Löwenbrücke's price fits every other word
+    "When will the bridge over the Thames be renovated?",
+    "How many rolls does the Brandt bakery sell a year?",
+])
+def test_an_english_question_about_something_the_passages_never_name_is_declined(local_pipeline, question):
+    answer = local_pipeline.ask(question, mode="extractive")
+    assert answer.abstained and not answer.citations, answer.text
+    assert answer.text == "The articles do not say.", answer.text
+
+
+@pytest.mark.parametrize("question, holds", [
+    ("When will the bridge over the Isar be renovated?", "ab März"),
+    ("How many rolls does the Süß bakery sell a year?", "120.000"),
+])
+def test_an_english_question_about_what_the_passages_name_is_answered(local_pipeline, question, holds):
+    answer = local_pipeline.ask(question, mode="extractive")
+    assert not answer.abstained and holds in answer.text, answer.text
+    assert answer.text.startswith("According to the articles")

@@ -4,7 +4,7 @@
 import pytest
 
 from qa.errors import QuestionError
-from qa.questions import MAX_PARTS, clean_question, split_question
+from qa.questions import MAX_PARTS, clean_question, language_of, split_question
 
 
 @pytest.mark.parametrize("question, parts", [
@@ -87,3 +87,17 @@ def test_a_history_with_bytes_that_were_not_utf8_is_cleaned_before_the_model_rea
     turns = check_history([("Wie hei\udcdft der Sprecher?", "Dmitri Pesk\udcf6w [1]")])
     assert turns == [("Wie hei\ufffdt der Sprecher?", "Dmitri Pesk?w [1]")]
     assert all(part.encode("utf-8") for turn in turns for part in turn)
+
+
+@pytest.mark.parametrize("question, language", [
+    ("How old is Hans Süß?", "en"),                  # a German name does not make the question German
+    ("Who is Süß?", "en"),
+    ("Why is the Süß bakery closing?", "en"),
+    ("Wie alt ist Hans Süß?", "de"),
+    ("Wer ist Süß?", "de"),
+    ("Größe der Armee?", "de"),                       # the first word's umlaut counts
+    ("Wann schließt die Bäckerei Süß?", "de"),
+    ("Schließt die Bäckerei um 21:30 Uhr?", "de"),
+])
+def test_the_question_s_language_is_told_by_its_words_not_by_the_umlauts_of_its_names(question, language):
+    assert language_of(question) == language

@@ -107,3 +107,29 @@ def test_inflected_names_pass_and_invented_compounds_do_not(checker):
         "„Staatschefsinitiative“ is not in the cited text"]
     assert checker.missing_facts("Das sagte Olaf Scholz.", TELEFONAT) == ["„Olaf“ is not in the cited text",
                                                                         "„Scholz“ is not in the cited text"]
+
+
+BEVOELKERUNG = ("Mit einer Bevölkerung von etwa 1,5 Millionen an der Ostküste des Kontinents, von Neuschottland und "
+                "Neufundland im Norden bis hin zu Georgien im Süden, waren die britischen Siedler den Franzosen "
+                "zahlenmäßig überlegen.")
+
+
+@pytest.mark.parametrize("question, text", [
+    ("What is the population of Canada?", BEVOELKERUNG),                        # never says „Kanada“
+    ("How much does the renovation of the Eiffel Tower cost?",
+     "Die Arbeiten an der Löwenbrücke kosten nach Angaben des Bauamts rund 4,2 Millionen Euro."),
+])
+def test_a_question_whose_names_the_text_never_mentions_is_about_something_else(checker, question, text):
+    assert checker.names_none_of(question, text)
+
+
+@pytest.mark.parametrize("question, text", [
+    ("What is the population of Canada?", BEVOELKERUNG + " Kanada gehörte damals zu Frankreich."),
+    ("In which town did Zelensky visit the soldiers?", "Präsident Selenskyj besuchte die Soldaten an der Front."),
+    ("What did the Kremlin say about Moscow's demands?", "Der Kreml nannte die Forderungen Moskaus berechtigt."),
+    ("Which US Secretary of State was concerned?", "US-Außenminister Antony Blinken zeigte sich besorgt."),
+    ("When did the Soviet Union collapse?", "Die Sowjetunion zerfiel 1991."),
+    ("How many soldiers are there?", BEVOELKERUNG),                              # no name asked: nothing to miss
+])
+def test_a_name_found_in_any_spelling_keeps_the_text_about_the_question(checker, question, text):
+    assert not checker.names_none_of(question, text)
