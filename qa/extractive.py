@@ -74,8 +74,7 @@ class ExtractiveAnswerer:
         about a person, place or thing the articles never mention is declined, however well its other words
         fit. English only: a German question capitalises every noun, and on the calibration part of the XQuAD
         suite the same rule declined four answerable German questions for every two unanswerable ones."""
-        return language == "en" and self.checker.names_none_of(
-            question, " ".join(chunk.text for _, chunk in best.places))
+        return language == "en" and self.checker.names_none_of(question, best.context)
 
     def combine(self, question: str, answers: list[Answer], language: str) -> Answer:
         return combine(question, answers, language)

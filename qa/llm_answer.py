@@ -169,6 +169,13 @@ class LLMAnswerer:
                                   **extra)
             return
         chosen, span = found
+        if (chosen is not ranked[0] and self.checker.names_none_of(question, chosen.context)
+                and not self.checker.names_none_of(question, ranked[0].context)):
+            # „In welchem Jahr wurde der Minsker Friedensplan geschlossen?“ is not answered by a peace treaty
+            # of 1763 in a passage that names nothing the question names, while the best sentence's does.
+            yield _replace_reason(fast, "the sentence picked stands in passages that name nothing the question "
+                                        "names", **extra)
+            return
         shown_short = span
         if english:
             if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):

@@ -45,6 +45,11 @@ class Candidate:
     score: float = 0.0
 
     @property
+    def context(self) -> str:
+        """The text of the passages it stands in."""
+        return " ".join(chunk.text for _, chunk in self.places)
+
+    @property
     def shown(self) -> str:
         """The sentence as an answer shows it: with the sentence before when its relevance came from the two
         together („Mit 39 Jahren ist er …“ says who only with the sentence before it)."""

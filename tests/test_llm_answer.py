@@ -352,3 +352,41 @@ def test_a_part_the_model_finds_no_answer_to_is_named(strict, llm):
     assert "70.000" in answer.text and "120.000" not in answer.text
     assert "steht nichts in den Artikeln" in answer.text
 
+
+
+TREATY = """date 2023-05
+Der Friede von Paris
+
+Der Siebenjährige Krieg endete mit dem Friedensvertrag von Paris, der am 10. Februar 1763 unterzeichnet wurde. \
+Frankreich trat damit große Gebiete in Nordamerika an Großbritannien ab. Der Vertrag wurde in Versailles gefeiert.
+"""
+MINSK_YEAR = "In welchem Jahr wurde der Friedensplan von Minsk vereinbart?"
+
+
+@pytest.fixture(scope="module")
+def with_treaty(tmp_path_factory, embedder):
+    import shutil
+
+    folder = tmp_path_factory.mktemp("seeds-and-a-treaty")
+    shutil.copytree(SEEDS, folder, dirs_exist_ok=True)
+    (folder / "friede_von_paris.txt").write_text(TREATY, encoding="utf-8")
+    settings = Settings.from_env({}).with_(index_dir=tmp_path_factory.mktemp("treaty-index"), seeds_dir=folder,
+                                           llm_sentences=9)
+    Pipeline(settings, embedder).ingest(progress=False)
+    return settings
+
+
+def test_a_pick_from_a_passage_that_names_nothing_the_question_names_falls_back(with_treaty, embedder, llm):
+    # The year of another peace treaty, in an article that never says Minsk or Friedensplan: the model's pick
+    # is not used while the best sentence's passage names what the question names.
+    llm.say(pick("1763", "1763"))
+    answer = Pipeline(with_treaty, embedder, llm).ask(MINSK_YEAR, mode="llm")
+    assert answer.answerer == "extractive" and "name nothing" in answer.fallback_reason, answer
+    assert "1763" not in answer.text and "2015" in answer.text
+    assert {c.article for c in answer.citations} != {"friede_von_paris.txt"}
+
+
+def test_a_pick_from_a_passage_that_names_the_question_s_names_is_used(with_treaty, embedder, llm):
+    llm.say(pick("2015", "2015"))
+    answer = Pipeline(with_treaty, embedder, llm).ask(MINSK_YEAR, mode="llm")
+    assert answer.answerer == "llm" and answer.short == "2015" and not answer.fallback_reason, answer
