@@ -18,7 +18,7 @@ from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, SentenceRanker, asked_kinds, holds, sentence_key
 from qa.retrieval import Passage
 from qa.verify import FactChecker
-from qa.wordlists import NUMBER_KINDS
+from qa.wordlists import NUMBER_KINDS, PLACE, PLACE_QUESTION
 
 
 def lacks_asked_number(question: str, best: Candidate) -> bool:
@@ -27,6 +27,12 @@ def lacks_asked_number(question: str, best: Candidate) -> bool:
     Grenze stationiert“, however well its words fit."""
     number = [k for k in asked_kinds(question) if k in NUMBER_KINDS]
     return bool(number) and not holds(best.text, number)
+
+
+def lacks_asked_place(question: str, best: Candidate) -> bool:
+    """Whether ``question`` names the kind of place it asks („In welcher Stadt traf sich Putin mit
+    Mitsotakis?“) and ``best`` gives none („… nach einem Treffen mit Mitsotakis“ says where not)."""
+    return re.search(PLACE_QUESTION, question.lower()) is not None and re.search(PLACE, best.text) is None
 
 
 def declined(question: str, language: str, answerer: str = "extractive", text: str = "", **extra) -> Answer:
@@ -52,7 +58,7 @@ class ExtractiveAnswerer:
             ranked = self.ranker.rank(question, query_vector, passages)
         confidence = self.confident(question, ranked, passages, language)
         if (confidence < self.calibration.answer_at or lacks_asked_number(question, ranked[0])
-                or self.about_something_else(question, ranked[0], language)):
+                or lacks_asked_place(question, ranked[0]) or self.about_something_else(question, ranked[0], language)):
             return declined(question, language, confidence=confidence)
         best = ranked[0]
         citations = []

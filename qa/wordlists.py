@@ -59,6 +59,12 @@ _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 # Kinds whose answer is a number („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“): a sentence that holds
 # none cannot answer, however well it fits the question's words (``ExtractiveAnswerer`` declines).
 NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
+# A question that names the kind of place it asks for („In welcher Stadt …“) asks a place that a sentence gives
+# as „in Genf“, „nach Moskau“, „aus Kiew“; „im Osten seines Landes“ names none. Not „wo“: „Wo liegt X?“ is also
+# answered by „X liegt am Rhein“. Such a question is declined when the best sentence gives no place.
+PLACE_QUESTION = (r"\b((in|aus|nach) welche[rmn]? (stadt|ort|land|gemeinde|dorf|hauptstadt|staat)|"
+                  r"(in|from|to) which (town|city|country|village|capital|state))\b")
+PLACE = _PLACE
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
     (r"\b(wie ?viele?(?! uhr)|anzahl|how (many|much))\b", _COUNT),   # „um wie viel Uhr“ asks a time

@@ -197,3 +197,22 @@ def test_a_question_asking_a_number_is_not_answered_by_a_sentence_without_one(qu
     from qa.relevance import Candidate
 
     assert lacks_asked_number(question, Candidate(sentence, np.zeros(2), 0)) is lacks
+
+
+@pytest.mark.parametrize("question, sentence, lacks", [
+    ("In welcher Stadt traf sich Putin mit Mitsotakis?", "Nach einem Treffen mit Mitsotakis sprach Putin.", True),
+    ("In welcher Stadt traf sich Putin mit Mitsotakis?", "Putin traf Mitsotakis in Sotschi.", False),
+    ("In which town did Zelensky visit the soldiers?", "Selenskyj besuchte die Soldaten im Osten seines Landes.", True),
+    ("Aus welchem Land kommen die Touristen?", "Die meisten Touristen kommen aus Österreich.", False),
+    ("In welchem Ort soll das Treffen stattfinden?", "Das Treffen soll nach Angaben Moskaus in Genf stattfinden.", False),
+    ("Wo liegt die Brücke?", "Die Brücke liegt am Rhein.", False),               # „wo“ alone is answered otherwise too
+    ("Welche Stadt ist die größte?", "Die größte ist Hamburg.", False),          # not the kind of place asked „in“
+])
+def test_a_question_naming_the_kind_of_place_it_asks_is_not_answered_by_a_sentence_without_one(question, sentence,
+                                                                                                  lacks):
+    import numpy as np
+
+    from qa.extractive import lacks_asked_place
+    from qa.relevance import Candidate
+
+    assert lacks_asked_place(question, Candidate(sentence, np.zeros(2), 0)) is lacks
