@@ -94,3 +94,22 @@ def corpus(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """An expected failure marked ``fails_at(label)`` counts only when the assertion that failed is the one
+    named: its message starts with ``label:``. Any other failure, a crash or another assertion, is reported
+    as a failure, so an xfail cannot hide a change in what goes wrong."""
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("fails_at")
+    if marker is None or call.when != "call" or not hasattr(report, "wasxfail") or call.excinfo is None:
+        return
+    label = marker.args[0]
+    got = str(call.excinfo.value)
+    if not got.startswith(f"{label}:"):
+        del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = (f"expected to fail at the '{label}' assertion, failed otherwise: "
+                           f"{call.excinfo.typename}: {got[:500]}")

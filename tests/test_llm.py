@@ -64,6 +64,7 @@ def test_a_question_the_articles_do_not_answer_is_declined(pipeline):
     assert answer.abstained and answer.citations == []
 
 
+@pytest.mark.fails_at("model")
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "measured 2026-12-03 since retrieval's best-sentence vote (db93220; with 4 or 5 sentences to pick from "
     "alike, and with the best 6 within 0.08 since feacdf3): the condensed question is right (first assertion holds), but the model copies 'Staatschef' from "
@@ -72,11 +73,12 @@ def test_a_follow_up_is_condensed_and_answered(pipeline):
     history = [("Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?",
                 "Das Telefonat soll am 30. Dezember um 21:30 Uhr MEZ stattfinden [1].")]
     answer = pipeline.ask("Und wer hatte die Initiative dafür?", mode="llm", history=history)
-    assert re.search(r"Telefonat|Gespräch|30\. Dezember", answer.question), answer.question
-    assert answer.answerer == "llm" and "Putin" in answer.short and _valid(answer), (answer.question,
-                                                                                     answer.generated)
+    assert re.search(r"Telefonat|Gespräch|30\. Dezember", answer.question), f"condensed: {answer.question}"
+    assert answer.answerer == "llm" and "Putin" in answer.short and _valid(answer), \
+        f"model: {answer.question} -> {answer.generated}"
 
 
+@pytest.mark.fails_at("none")
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "`assert answer.generated.strip() == '0'` fails: the model copies '21:30' from the 30 December call's sentence "
     "(measured 2026-12-03) instead of writing 0 (none answers); in a probe of five near misses (2026-12-01) it said "
@@ -86,7 +88,7 @@ def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pi
     # only the model can tell. (Its „0“ declines only under ``llm_trust_at``; this asks what it writes.)
     answer = pipeline.ask("Um wie viel Uhr endete die Videokonferenz zwischen Putin und Biden am 7. Dezember?",
                           mode="llm")
-    assert answer.generated.strip() == "0", (answer.generated, answer.text)
+    assert answer.generated.strip() == "0", f"none: {answer.generated} -> {answer.text}"
 
 
 def test_the_answer_streams_in_pieces_before_the_verified_answer(pipeline):
