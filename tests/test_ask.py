@@ -56,6 +56,19 @@ HARD = {
     "en2-relations": "facts: answers with the sentence before the 'beklagenswert' one",
     "en2-structure": "facts: answers with the sentence about the proposals within a week",
     "en2-provocative": "facts: answers with the article's first sentence about the security dialogue",
+    # Written fresh on 2026-12-05 after the names and place rules, and measured once as they came: every
+    # near miss among them is answered (the rules did not generalise to them), one English question declined.
+    "no-fresh-genf-tag": "answered: near miss: answers with the June meeting in Geneva, which gives no day",
+    "no-fresh-iran-position": "answered: near miss: answers with the sentence that Iran's nuclear programme was "
+                              "on the agenda",
+    "no-fresh-dokumente-seiten": "answered: near miss: the sentence about the two draft documents holds a number "
+                                 "(„zwei“), so the number rule lets it through",
+    "no-fresh-en-georgia-year": "answered: near miss: answers with the NATO sentence of the article that names "
+                                "Georgia („Georgien“), so the names rule lets it through",
+    "no-fresh-en-geneva-delegation": "answered: near miss: answers with the sentence about the 10 January meeting "
+                                     "in Geneva",
+    "en3-moscow-time": "declined: the best sentence is the one with 21:30 CET, whose passage never names Moscow, "
+                       "so the names rule declines (the 23:30 Moscow time sentence ranks lower)",
     # Questions that ask two things: each part is answered, but one part with the wrong sentence.
     "tp-beginn-leitung": "facts: the first part misses as in 'video-beginn': the Tuesday call's agenda outscores "
                          "its start",
