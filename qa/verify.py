@@ -150,8 +150,8 @@ class FactChecker:
 def asked_names(question: str) -> list[str]:
     """The capitalised words of ``question`` after its first, less function and question words: the names
     of an English question („Canada“, „Blinken“), every noun of a German one („Einwohner“, „Kanada“)."""
-    words = [w.strip("-") for w in re.findall(r"[\w-]+", question)][1:]
-    return [w for w in words if len(w) > 1 and w[:1].isupper() and w.lower() not in NOT_NAMES | QUESTION_WORDS]
+    after_first = " ".join(question.split()[1:])
+    return [w for w in _names(after_first) if len(w) > 1 and w.lower() not in NOT_NAMES | QUESTION_WORDS]
 
 
 # English and German spell one name with other letters: Canada/Kanada, Zelensky/Selenskyj, Soviet/sowjetisch.

@@ -46,8 +46,8 @@ NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|z
 # name), so a sentence without one may still answer, and one with one says little (``SentenceRanker.kind_first``
 # leaves them out).
 _NAME = r"\b[A-ZÄÖÜ][a-zäöüß]+ [A-ZÄÖÜ][a-zäöüß]+\b"
-_PLACE = r"\b(in|nach|aus) [A-ZÄÖÜ]"
-HINT_KINDS = {_NAME, _PLACE}
+PLACE = r"\b(in|nach|aus) [A-ZÄÖÜ]"
+HINT_KINDS = {_NAME, PLACE}
 # A number that counts: not an ordinal („beim 25. Herbstlauf“, „am 4. Oktober“) nor a time („16.00 Uhr“, „21:30“).
 _COUNT = (rf"(?<![\d.,:])\d+(?:[.,]\d+)*(?![.,:]?\d)(?!\.\s)(?!\s?Uhr\b)"
           rf"|\b{NUMBER_WORDS}(?:e[rnms]?|en|mal|malige[rnms]?)?\b")
@@ -64,7 +64,6 @@ NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
 # answered by „X liegt am Rhein“. Such a question is declined when the best sentence gives no place.
 PLACE_QUESTION = (r"\b((in|aus|nach) welche[rmn]? (stadt|ort|land|gemeinde|dorf|hauptstadt|staat)|"
                   r"(in|from|to) which (town|city|country|village|capital|state))\b")
-PLACE = _PLACE
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
     (r"\b(wie ?viele?(?! uhr)|anzahl|how (many|much))\b", _COUNT),   # „um wie viel Uhr“ asks a time
@@ -83,7 +82,7 @@ ANSWER_KINDS = [
     (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
      rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
     (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", _NAME),
-    (r"\b(wo|wohin|woher|where)\b", _PLACE),
+    (r"\b(wo|wohin|woher|where)\b", PLACE),
     (r"\b(wie lange|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|within)\b",
      r"\b(Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
 ]
