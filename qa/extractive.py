@@ -15,18 +15,28 @@ import numpy as np
 from qa.answer import Answer, Citation, cite
 from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
-from qa.relevance import Candidate, SentenceRanker, asked_kinds, holds, sentence_key
+from qa.relevance import Candidate, SentenceRanker, asked_kinds, sentence_key
 from qa.retrieval import Passage
 from qa.verify import FactChecker
-from qa.wordlists import NUMBER_KINDS, PLACE, PLACE_QUESTION
+from qa.wordlists import FACT_KINDS, PLACE, PLACE_QUESTION
 
 
-def lacks_asked_number(question: str, best: Candidate) -> bool:
-    """Whether ``question`` asks for a number (how many, how old, what price, what time) that ``best`` does
-    not hold: „Wie viele Drohnen hat Russland stationiert?“ is not answered by „Russland hat Drohnen an der
-    Grenze stationiert“, however well its words fit."""
-    number = [k for k in asked_kinds(question) if k in NUMBER_KINDS]
-    return bool(number) and not holds(best.text, number)
+def lacks_asked_fact(question: str, best: Candidate) -> bool:
+    """Whether ``question`` asks for a number or a date (how many, how old, what price, what time, when) that
+    ``best`` does not hold beyond what the question itself states: „Wie viele Drohnen hat Russland
+    stationiert?“ is not answered by „Russland hat Drohnen an der Grenze stationiert“, nor „Wie viele Seiten
+    umfassen die zwei Entwürfe?“ by „Russland legte zwei Entwürfe vor“, however well their words fit."""
+    for kind in asked_kinds(question):
+        if kind in FACT_KINDS:
+            stated = {_plain(m.group()) for m in re.finditer(kind, question)}
+            if all(_plain(m.group()) in stated for m in re.finditer(kind, best.text)):
+                return True
+    return False
+
+
+def _plain(text: str) -> str:
+    """``text`` lowercased, its spaces and punctuation dropped: „120.000“ is „120000“, „21.30“ „2130“."""
+    return re.sub(r"\W", "", text.lower())
 
 
 def lacks_asked_place(question: str, best: Candidate) -> bool:
@@ -57,7 +67,7 @@ class ExtractiveAnswerer:
         if ranked is None:
             ranked = self.ranker.rank(question, query_vector, passages)
         confidence = self.confident(question, ranked, passages, language)
-        if (confidence < self.calibration.answer_at or lacks_asked_number(question, ranked[0])
+        if (confidence < self.calibration.answer_at or lacks_asked_fact(question, ranked[0])
                 or lacks_asked_place(question, ranked[0]) or self.about_something_else(question, ranked[0], language)):
             return declined(question, language, confidence=confidence)
         best = ranked[0]

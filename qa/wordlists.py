@@ -59,6 +59,13 @@ _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 # Kinds whose answer is a number („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“): a sentence that holds
 # none cannot answer, however well it fits the question's words (``ExtractiveAnswerer`` declines).
 NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
+# A date or a time: „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“.
+_DATE = rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"
+# Kinds of fact a sentence must hold, and hold beyond what the question states, to answer a question that asks
+# for one: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe
+# vor“, nor „An welchem Tag im Juni trafen sie sich?“ by „Sie trafen sich im Juni“ (``ExtractiveAnswerer``
+# declines).
+FACT_KINDS = NUMBER_KINDS | {_DATE}
 # A question that names the kind of place it asks for („In welcher Stadt …“) asks a place that a sentence gives
 # as „in Genf“, „nach Moskau“, „aus Kiew“; „im Osten seines Landes“ names none. Not „wo“: „Wo liegt X?“ is also
 # answered by „X liegt am Rhein“. Such a question is declined when the best sentence gives no place.
@@ -66,7 +73,9 @@ PLACE_QUESTION = (r"\b((in|aus|nach) welche[rmn]? (stadt|ort|land|gemeinde|dorf|
                   r"(in|from|to) which (town|city|country|village|capital|state))\b")
 # (question pattern, what the answering sentence must contain)
 ANSWER_KINDS = [
-    (r"\b(wie ?viele?(?! uhr)|anzahl|how (many|much))\b", _COUNT),   # „um wie viel Uhr“ asks a time
+    # „um wie viel Uhr“ asks a time, „wie viel Zeit“ a span of it; „Anzahl“ is asked only as „welche Anzahl“
+    # („eine unendliche Anzahl von Primzahlen“ in a question asks no number).
+    (r"\b(wie ?viele?(?! uhr| zeit)|welche anzahl|how (many|much)(?! time))\b", _COUNT),
     # A measure is a number too („Wie hoch war …“); an age is one of years („74 Jahre alt“, „die 74-Jährige“), a
     # price one of money („4,2 Millionen Euro“), not any year the sentence names.
     (r"\b(wie (teuer|hoch|groß|lang|weit|schnell|schwer|tief|breit)|how (high|tall|big|large|far|fast|heavy|deep|"
@@ -79,12 +88,12 @@ ANSWER_KINDS = [
      r"[Gg]rund|[Uu]rsache|[Ss]o ?dass|führte? (dazu|zu)|[Uu]m .{1,80} zu|[Bb]ecause|[Dd]ue to|[Ss]ince|"
      r"[Ll]ed to)\b"),
     (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", _TIME),
-    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b",
-     rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"),
+    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b", _DATE),
     (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", _NAME),
     (r"\b(wo|wohin|woher|where)\b", PLACE),
-    (r"\b(wie lange|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|within)\b",
-     r"\b(Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
+    (r"\b(wie lange|wie ?viel zeit|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|"
+     r"how much time|within)\b",
+     r"\b(Sekunden?|Minuten?|Stunden?|Tagen?|Tage|Wochen?|Monat(e|en)?|Jahr(e|en)?)\b"),
 ]
 
 # English names of things the German articles name in German: a check of "Moscow" looks for "Moskau".

@@ -57,12 +57,11 @@ HARD = {
     "en2-structure": "facts: answers with the sentence about the proposals within a week",
     "en2-provocative": "facts: answers with the article's first sentence about the security dialogue",
     # Written fresh on 2026-12-05 after the names and place rules, and measured once as they came: every
-    # near miss among them is answered (the rules did not generalise to them), one English question declined.
-    "no-fresh-genf-tag": "answered: near miss: answers with the June meeting in Geneva, which gives no day",
+    # near miss among them was answered (the rules did not generalise to them), one English question declined.
+    # Since then the number and date rule asks for one the question does not state (no-fresh-genf-tag and
+    # no-fresh-dokumente-seiten are declined; they were in view when it was written).
     "no-fresh-iran-position": "answered: near miss: answers with the sentence that Iran's nuclear programme was "
                               "on the agenda",
-    "no-fresh-dokumente-seiten": "answered: near miss: the sentence about the two draft documents holds a number "
-                                 "(„zwei“), so the number rule lets it through",
     "no-fresh-en-georgia-year": "answered: near miss: answers with the NATO sentence of the article that names "
                                 "Georgia („Georgien“), so the names rule lets it through",
     "no-fresh-en-geneva-delegation": "answered: near miss: answers with the sentence about the 10 January meeting "
