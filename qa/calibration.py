@@ -34,7 +34,7 @@ class Calibration:
     w_rank: float = 0.02
     # Answer or decline: a logistic model over ``Evidence.FEATURES``; answer when its probability is at
     # least ``answer_at``.
-    decision_weights: tuple[float, ...] = (30.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    decision_weights: tuple[float, ...] = (30.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     decision_bias: float = -26.5
     answer_at: float = 0.5
     # LLM mode: when the model finds no answer among the sentences, it declines, unless the evidence is at

@@ -17,7 +17,6 @@ from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, SentenceRanker, asked_kinds, sentence_key
 from qa.retrieval import Passage
-from qa.verify import FactChecker
 from qa.wordlists import FACT_KINDS, PLACE, PLACE_QUESTION
 
 
@@ -56,17 +55,17 @@ class ExtractiveAnswerer:
 
     def __init__(self, ranker: SentenceRanker, calibration: Calibration) -> None:
         self.ranker, self.calibration = ranker, calibration
-        self.checker = FactChecker(ranker.stem)
+        self.checker = ranker.checker
 
-    def confident(self, question: str, ranked: list[Candidate], passages: list[Passage], language: str) -> float:
+    def confident(self, question: str, ranked: list[Candidate], language: str) -> float:
         """The calibrated probability that the best sentence answers ``question``."""
-        return self.calibration.confidence(self.ranker.evidence(question, ranked, passages, language))
+        return self.calibration.confidence(self.ranker.evidence(question, ranked, language))
 
     def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
                ranked: list[Candidate] | None = None) -> Answer:
         if ranked is None:
             ranked = self.ranker.rank(question, query_vector, passages)
-        confidence = self.confident(question, ranked, passages, language)
+        confidence = self.confident(question, ranked, language)
         if (confidence < self.calibration.answer_at or lacks_asked_fact(question, ranked[0])
                 or lacks_asked_place(question, ranked[0]) or self.about_something_else(question, ranked[0], language)):
             return declined(question, language, confidence=confidence)

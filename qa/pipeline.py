@@ -74,9 +74,8 @@ class Pipeline:
     @cached_property
     def llm_answerer(self):
         from qa.llm_answer import LLMAnswerer
-        from qa.verify import FactChecker
 
-        return LLMAnswerer(self.llm, self.ranker, self.extractive, FactChecker(self.ranker.stem), self.calibration,
+        return LLMAnswerer(self.llm, self.ranker, self.extractive, self.ranker.checker, self.calibration,
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
                             # QA_LLM_SENTENCES asks for that many sentences, whatever their scores
                             margin=math.inf if self.settings.llm_sentences else self.calibration.llm_margin,
@@ -162,7 +161,7 @@ class Pipeline:
             return whole
         language = language_of(question)
         ranked = self.ranker.rank(question, vector, passages)
-        if self.extractive.confident(question, ranked, passages, language) < self.calibration.answer_at:
+        if self.extractive.confident(question, ranked, language) < self.calibration.answer_at:
             # The articles do not cover the question as a whole. A part alone is shorter and scores
             # higher: "Wann findet der nächste G20-Gipfel statt?" finds the Putin–Biden summit.
             return whole
@@ -185,7 +184,7 @@ class Pipeline:
         """
         vector, passages = self.retrieve(candidate)
         ranked = self.ranker.rank(candidate, vector, passages)
-        found = (bool(own) and self.extractive.confident(candidate, ranked, passages, language)
+        found = (bool(own) and self.extractive.confident(candidate, ranked, language)
                  >= self.calibration.answer_at
                  and len(own & self.ranker.terms(ranked[0].text)) >= len(own) * self.calibration.found_share)
         return vector, passages, found

@@ -19,6 +19,7 @@ from qa.calibration import Calibration
 from qa.lexical import HEAD_CHARS, MODIFIER_CHARS, noun_stems
 from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
 from qa.store import ChunkStore
+from qa.verify import FactChecker
 from qa.wordlists import ANSWER_KINDS, HINT_KINDS, STOPWORDS
 
 # Present-tense endings the Snowball German stemmer keeps („kostet“, „sagst“) while it strips the infinitive's
@@ -63,18 +64,19 @@ class Evidence:
     score: float        # the best sentence's score
     similarity: float   # its e5 cosine to the question
     coverage: float     # weighted share of the question's words in the best sentence
-    reach: float        # share of the question's words found anywhere in the retrieved passages
     typed: float        # the best sentence holds the kind of fact asked (1 when no kind is asked)
     english: float      # the question is English: no words to share with German text
+    near: float         # share of the question's words found in the passages the best sentence stands in
+    named: float        # share of what the question names found there, in any spelling (1 when it names none)
 
-    FEATURES = ("score", "similarity", "coverage", "reach", "typed", "english")
+    FEATURES = ("score", "similarity", "coverage", "typed", "english", "near", "named")
 
     def values(self) -> list[float]:
         return [getattr(self, name) for name in self.FEATURES]
 
     @classmethod
     def none(cls, english: bool) -> "Evidence":
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0, float(english))
+        return cls(0.0, 0.0, 0.0, 0.0, float(english), 0.0, 0.0)
 
 
 def asked_kinds(question: str) -> list[str]:
@@ -110,6 +112,7 @@ class SentenceRanker:
         self._alone_lock = threading.Lock()
         self._stemmer = german_stemmer()
         self._stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
+        self.checker = FactChecker(self.stem)
 
     def stem(self, words: list[str]) -> list[str]:
         with self._stem_lock:
@@ -224,15 +227,15 @@ class SentenceRanker:
         with self._alone_lock:
             return {t: self._alone[t] for t in texts}
 
-    def evidence(self, question: str, ranked: list[Candidate], passages: list[Passage],
-                 language: str) -> Evidence:
-        """The features of the decision to answer: how well the best sentence and the passages fit."""
+    def evidence(self, question: str, ranked: list[Candidate], language: str) -> Evidence:
+        """The features of the decision to answer: how well the best sentence and its passages fit."""
         english = language == "en"
         if not ranked:
             return Evidence.none(english)
         best = ranked[0]
         wanted = self.terms(question)
-        found = self.with_inflections(self.terms(" ".join(c.text for p in passages for c in p.chunks)), wanted)
-        reach = len(wanted & found) / len(wanted) if wanted else 0.0
+        found = self.with_inflections(self.terms(best.context), wanted)
+        near = len(wanted & found) / len(wanted) if wanted else 0.0
         typed = float(best.typed) if asked_kinds(question) else 1.0
-        return Evidence(best.score, best.similarity, best.lexical, reach, typed, float(english))
+        return Evidence(best.score, best.similarity, best.lexical, typed, float(english), near,
+                        self.checker.names_found(question, best.context))

@@ -134,13 +134,19 @@ class FactChecker:
         „Kanada“ asks about something the passage is not about. Spellings across languages count („Kanada“
         for "Canada", „Selenskyj“ for "Zelensky", „Moskau“ for "Moscow"); one word found is enough, so "US
         Secretary of State Blinken" is about a passage that names Blinken though it says „Außenminister“."""
+        return self.names_found(question, text) == 0.0
+
+    def names_found(self, question: str, text: str) -> float:
+        """The share of what ``question`` names (``asked_names``) that ``text`` holds, in any spelling as in
+        ``names_none_of``; 1.0 when the question names nothing."""
         names = asked_names(question)
         if not names:
-            return False
+            return 1.0
         lowered = text.lower()
         have_stems = set(self.stem(re.findall(r"\w+", lowered)))
         sounds = {_sound(w) for w in re.findall(r"\w+", lowered)}
-        return not any(self._holds(n.lower(), lowered, have_stems) or _sounds_in(n.lower(), sounds) for n in names)
+        return sum(self._holds(n.lower(), lowered, have_stems) or _sounds_in(n.lower(), sounds)
+                   for n in names) / len(names)
 
     def _holds(self, low: str, lowered: str, have_stems: set[str]) -> bool:
         root = EXONYMS.get(low, low)

@@ -47,6 +47,9 @@ HARD = {
     "no-near-deutscher-regierungschef": "answered: near miss: answers with the sentence about the five "
                                         "leaders' call",
     "no-near-en-capitals": "answered: near miss: answers with the sentence about the two draft documents",
+    "no-near-genf-delegation": "answered: near miss: answers with the sentence about the 10 January meeting in "
+                               "Geneva; declined until the decision weighed what the passages name (2026-12-05), "
+                               "which made it confident enough",
     # English questions over German text: retrieval and the choice of sentence have no shared words to go on.
     "en2-georgia": "top3: the supporting passage is not in the top 3",
     "en2-dpa": "facts: the supporting passage ranks in the top 3, but the answer quotes the NATO sentence "

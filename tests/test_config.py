@@ -62,7 +62,9 @@ def test_a_calibration_file_that_weighs_other_features_is_refused(tmp_path):
     assert Calibration.load(path) == Calibration.load()
     text = path.read_text(encoding="utf-8").replace('"decision_weights": [', '"decision_weights": [1.5,', 1)
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="weighs 7 features.*calibrate.py"):
+    from qa.relevance import Evidence
+
+    with pytest.raises(ConfigError, match=f"weighs {len(Evidence.FEATURES) + 1} features.*calibrate.py"):
         Calibration.load(path)
 
 

@@ -133,3 +133,14 @@ def test_a_question_whose_names_the_text_never_mentions_is_about_something_else(
 ])
 def test_a_name_found_in_any_spelling_keeps_the_text_about_the_question(checker, question, text):
     assert not checker.names_none_of(question, text)
+
+
+@pytest.mark.parametrize("question, text, share", [
+    ("Wann traf Putin den griechischen Ministerpräsidenten Mitsotakis in Sotschi?",
+     "Putin sprach nach einem Treffen mit dem griechischen Ministerpräsidenten Mitsotakis.", 3 / 4),  # not Sotschi
+    ("Which Canadian city did Zelensky visit?", "Präsident Selenskyj besuchte Kanada.", 1.0),  # Canadian, Zelensky
+    ("Wie heißt die Bürgermeisterin von Süßen?", "Bürgermeisterin Claudia Kalisch eröffnete die Brücke.", 0.5),
+    ("How many soldiers are there?", BEVOELKERUNG, 1.0),                          # names nothing: nothing to miss
+])
+def test_the_decision_weighs_the_share_of_the_question_s_names_the_passages_hold(checker, question, text, share):
+    assert checker.names_found(question, text) == pytest.approx(share)
