@@ -169,6 +169,10 @@ class LLMAnswerer:
                                   **extra)
             return
         chosen, span = found
+        if self.checker.restates(question, span):
+            # „Broncos“ to „Wen besiegten die Broncos im AFC-Championship-Spiel?“: the model copied the question.
+            yield _replace_reason(fast, f"the short answer „{span}“ repeats the question", **extra)
+            return
         if (chosen is not ranked[0] and self.checker.names_none_of(question, chosen.context)
                 and not self.checker.names_none_of(question, ranked[0].context)):
             # „In welchem Jahr wurde der Minsker Friedensplan geschlossen?“ is not answered by a peace treaty

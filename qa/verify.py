@@ -104,6 +104,21 @@ class FactChecker:
                 return sentence[found[at[0]].start():found[at[-1]].end()]
         return None
 
+    def restates(self, question: str, span: str) -> bool:
+        """Whether ``span`` says nothing ``question`` does not: every word of it, but the joining words, stands
+        in the question („Broncos“ for „Wen besiegten die Broncos?“). A question offering a choice („Putin
+        oder Biden?“) is answered by one of its own words, so it never restates one.
+
+        >>> FactChecker(lambda words: words).restates("Wen besiegten die Broncos?", "die Broncos")
+        True
+        """
+        asked = [m.group() for m in _WORD.finditer(question)]
+        if any(w.casefold() in ("oder", "or") for w in asked):
+            return False
+        keys = {self._key(w) for w in asked}
+        words = [m.group() for m in _WORD.finditer(span) if m.group().casefold() not in SPAN_JOINERS]
+        return bool(words) and all(self._key(w) in keys for w in words)
+
     def _key(self, word: str) -> str:
         if word[0].isdigit():
             return _digits(word)

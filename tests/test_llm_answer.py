@@ -141,12 +141,20 @@ def test_a_span_no_sentence_shown_holds_is_never_shown(pipeline, llm):
 def test_a_span_is_quoted_from_the_best_scored_sentence_that_holds_it(pipeline, llm):
     # "Russland" stands in several of the sentences shown: the best-scored of them is quoted.
     llm.say(pick("Russland", "Russland"))
-    question = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
+    question = "Wie viele Soldaten wurden an der Grenze zur Ukraine zusammengezogen?"
     answer = pipeline.ask(question, mode="llm")
     shown = _sentences(llm.calls[0])
     holding = [text for n, text in sorted(shown.items()) if "Russland" in text]
     assert len(holding) >= 2 and answer.answerer == "llm"
     assert answer.citations[0].quote == holding[0]
+
+
+def test_a_span_that_only_repeats_the_question_falls_back_to_the_extractive_answer(pipeline, llm):
+    question = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
+    llm.say(pick("Russland", "Russland"))
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.answerer == "extractive" and "repeats the question" in answer.fallback_reason
+    assert answer.text == pipeline.ask(question, mode="extractive").text
 
 
 def test_a_line_that_is_not_a_pick_falls_back_to_the_extractive_answer(pipeline, llm):

@@ -144,3 +144,14 @@ def test_a_name_found_in_any_spelling_keeps_the_text_about_the_question(checker,
 ])
 def test_the_decision_weighs_the_share_of_the_question_s_names_the_passages_hold(checker, question, text, share):
     assert checker.names_found(question, text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("question, span, restates", [
+    ("Wen besiegten die Broncos im AFC-Championship-Spiel?", "Broncos", True),
+    ("Wen besiegten die Broncos im AFC-Championship-Spiel?", "die New England Patriots", False),
+    ("Wie viele Soldaten hat Russland zusammengezogen?", "Russlands", True),            # inflected
+    ("Wie viele Soldaten hat Russland zusammengezogen?", "70.000 Soldaten", False),
+    ("Wer ist älter, Putin oder Biden?", "Putin", False),                               # a choice offered
+])
+def test_a_short_answer_that_only_repeats_the_question_is_recognised(checker, question, span, restates):
+    assert checker.restates(question, span) is restates
