@@ -44,11 +44,14 @@ def load(paths: list[Path]) -> dict[str, dict[str, dict]]:
 
 
 def replay(pair: dict[str, dict], trust_at: float) -> dict:
-    """The LLM answer this question gets when the model's „0“ declines only under ``trust_at``."""
+    """The LLM answer this question gets when the model's „0“ declines only under ``trust_at``, from a run at
+    any point: a „0“ that run overruled (the fast answer given) is declined below ``trust_at``."""
     llm = pair["llm"]
-    if llm["abstained"] and llm["generated"].strip() == "0" and llm["confidence"] >= trust_at:
+    if llm["generated"].strip() != "0":
+        return llm
+    if llm["confidence"] >= trust_at:
         return pair["extractive"]
-    return llm
+    return {**llm, "abstained": True, "answer": "", "short": ""}
 
 
 def right(row: dict, references: list[str]) -> bool:

@@ -230,6 +230,9 @@ def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on(
     strict, trusting = figures([said_none, absent], 1.01), figures([said_none, absent], 0.5)
     assert (strict["contains"], strict["declined_absent"]) == (0.0, 1.0)
     assert (trusting["contains"], trusting["declined_absent"]) == (1.0, 0.0)
+    # A run whose point overruled the „0“ (the fast answer given) replays as declined below a higher point.
+    overruled = {"extractive": fast, "llm": {**fast, "system": "llm", "generated": "0"}}
+    assert replay(overruled, 0.95)["abstained"] and replay(overruled, 0.5) is fast
 
 
 def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
