@@ -56,16 +56,13 @@ _AGE = (rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b
         r"|\b(aged?|years? old)\b")
 _MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
 _TIME = r"\b\d{1,2}[:.]\d{2}\b"
-# Kinds whose answer is a number („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“): a sentence that holds
-# none cannot answer, however well it fits the question's words (``ExtractiveAnswerer`` declines).
-NUMBER_KINDS = {_COUNT, _AGE, _MONEY, _TIME}
 # A date or a time: „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“.
 _DATE = rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"
-# Kinds of fact a sentence must hold, and hold beyond what the question states, to answer a question that asks
-# for one: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe
-# vor“, nor „An welchem Tag im Juni trafen sie sich?“ by „Sie trafen sich im Juni“ (``ExtractiveAnswerer``
-# declines).
-FACT_KINDS = NUMBER_KINDS | {_DATE}
+# Kinds whose answer is a number or a date („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“, „wann“): a
+# sentence that holds none beyond what the question states cannot answer, however well it fits the question's
+# words: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe vor“,
+# nor „An welchem Tag im Juni trafen sie sich?“ by „Sie trafen sich im Juni“ (``ExtractiveAnswerer`` declines).
+FACT_KINDS = {_COUNT, _AGE, _MONEY, _TIME, _DATE}
 # A question that names the kind of place it asks for („In welcher Stadt …“) asks a place that a sentence gives
 # as „in Genf“, „nach Moskau“, „aus Kiew“; „im Osten seines Landes“ names none. Not „wo“: „Wo liegt X?“ is also
 # answered by „X liegt am Rhein“. Such a question is declined when the best sentence gives no place.
