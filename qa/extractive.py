@@ -17,7 +17,7 @@ from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, SentenceRanker, asked_kinds, sentence_key
 from qa.retrieval import Passage
-from qa.wordlists import FACT_KINDS, PLACE, PLACE_QUESTION
+from qa.wordlists import DATE_WORDS, FACT_KINDS, NUMBER_WORDS, PLACE, PLACE_QUESTION
 
 
 def lacks_asked_fact(question: str, best: Candidate) -> bool:
@@ -25,12 +25,35 @@ def lacks_asked_fact(question: str, best: Candidate) -> bool:
     ``best`` does not hold beyond what the question itself states: „Wie viele Drohnen hat Russland
     stationiert?“ is not answered by „Russland hat Drohnen an der Grenze stationiert“, nor „Wie viele Seiten
     umfassen die zwei Entwürfe?“ by „Russland legte zwei Entwürfe vor“, however well their words fit."""
+    return any(not found for found in new_facts(question, best.text).values())
+
+
+def new_facts(question: str, text: str) -> dict[str, list[str]]:
+    """For each number or date kind ``question`` asks (``FACT_KINDS``), what ``text`` holds of it that the
+    question does not state, in the text's own words."""
+    out = {}
     for kind in asked_kinds(question):
         if kind in FACT_KINDS:
             stated = {_plain(m.group()) for m in re.finditer(kind, question)}
-            if all(_plain(m.group()) in stated for m in re.finditer(kind, best.text)):
-                return True
-    return False
+            out[kind] = [m.group().strip() for m in re.finditer(kind, text) if _plain(m.group()) not in stated]
+    return out
+
+
+def clear_short(question: str, text: str, language: str) -> str:
+    """The short answer where ``text`` leaves no doubt: the one number or date of the kind asked that it holds
+    beyond the question's own („70.000“ for „Wie viele Soldaten …?“ over „Moskau hat 70.000 Soldaten
+    zusammengezogen“, the year beside it aside); empty where it holds several, or the match is a word such
+    as „Alter“ or „Euro“.
+    For an English question only digits, which read the same in English."""
+    found = {f for facts in new_facts(question, text).values() for f in facts}
+    if len(found) > 1:  # „70.000 Soldaten … Anfang 2022“: a year is not what „wie viele“ asks
+        found = {f for f in found if not re.fullmatch(r"(1[0-9]|20)\d\d", f)}
+    if len(found) != 1:
+        return ""
+    (short,) = found
+    if language == "en":
+        return short if re.fullmatch(r"[\d.,:]+", short) else ""
+    return short if re.search(rf"\d|^{NUMBER_WORDS}|^{DATE_WORDS}", short, re.I) else ""
 
 
 def _plain(text: str) -> str:
@@ -82,7 +105,7 @@ class ExtractiveAnswerer:
         shown = " ".join(best.shown.split())
         text = f"{lead}„{shown}“ {markers}" if lead else f"{shown} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question,
-                      confidence=confidence)
+                      confidence=confidence, short=clear_short(question, best.text, language))
 
     def about_something_else(self, question: str, best: Candidate, language: str) -> bool:
         """Whether the passages ``best`` stands in name nothing that an English ``question`` names: a question

@@ -37,6 +37,8 @@ MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "au
              "november", "december"]
 _MONTHS = "|".join(m.capitalize() for m in MONTHS_DE)
 _DAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+# A date given by a word: „im Juni“, „am Dienstag“, „heute“.
+DATE_WORDS = rf"({_MONTHS}|{_DAYS}|heute|morgen|gestern)"
 
 # Numbers written as words: "die sechsmalige Grammy-Gewinnerin" answers "wie viele Grammys".
 NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|"
@@ -57,7 +59,7 @@ _AGE = (rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b
 _MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
 _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 # A date or a time: „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“.
-_DATE = rf"\b(\d{{1,2}}[:.]\d{{2}}|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"
+_DATE = rf"\b(\d{{1,2}}[:.]\d{{2}}(?!\d)|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"
 # Kinds whose answer is a number or a date („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“, „wann“): a
 # sentence that holds none beyond what the question states cannot answer, however well it fits the question's
 # words: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe vor“,

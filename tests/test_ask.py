@@ -174,6 +174,7 @@ def test_the_design_example_is_answered_with_the_number_moscow_massed(pipeline):
     """The 120.000 that Moscow says Ukraine moved share more words with the question; the rare verb decides."""
     answer = pipeline.ask("Wie viele Soldaten hat Russland an der Grenze zusammengezogen?")
     assert "70.000 Soldaten zusammengezogen" in answer.text and "120.000" not in answer.text
+    assert answer.short == "70.000"   # the one number of the sentence: the fast mode's short answer
 
 
 def test_markers_point_into_the_citations_and_citations_carry_their_source(pipeline):

@@ -231,3 +231,24 @@ def test_a_question_naming_the_kind_of_place_it_asks_is_not_answered_by_a_senten
     from qa.relevance import Candidate
 
     assert lacks_asked_place(question, Candidate(sentence, np.zeros(2), 0)) is lacks
+
+
+@pytest.mark.parametrize("question, sentence, language, short", [
+    ("Wie viele Soldaten hat Russland zusammengezogen?", "Moskau hat 70.000 Soldaten zusammengezogen.", "de", "70.000"),
+    ("Wie viele Soldaten stehen an der Grenze?", "Moskau hat 70.000, Kiew 120.000 Soldaten.", "de", ""),  # two
+    ("Wie viele Soldaten hat Moskau zusammengezogen?", "Moskau hat 70.000 Soldaten für Anfang 2022 zusammengezogen.",
+     "de", "70.000"),                                                                     # a year is no count
+    ("In welchem Jahr war die Invasion?", "Die Invasion begann 2022 mit 70.000 Soldaten.", "de", "2022"),
+    ("Wie alt ist Hans Süß?", "Der Bäckermeister ist 74 Jahre alt.", "de", "74 Jahre"),
+    ("Wann trafen sich Putin und Biden?", "Sie trafen sich am 16. Juni in Genf.", "de", "16. Juni"),
+    ("Um wie viel Uhr beginnt das Gespräch?", "Das Gespräch beginnt um 21:30 Uhr.", "de", "21:30"),
+    ("Wie viele Nationen teilen sich die Region?", "Sie gehört zu neun Nationen.", "de", "neun"),
+    ("Wie alt ist die Bürgermeisterin?", "Sie ist im besten Alter.", "de", ""),          # „Alter“ is no answer
+    ("How many soldiers has Russia massed?", "Moskau hat 70.000 Soldaten zusammengezogen.", "en", "70.000"),
+    ("When did they meet?", "Sie trafen sich am 16. Juni in Genf.", "en", ""),           # German words
+    ("Wer führt die Bäckerei?", "Hans Süß führt sie seit 1982.", "de", ""),              # no number asked
+])
+def test_the_fast_answer_gives_a_short_answer_where_the_sentence_leaves_no_doubt(question, sentence, language, short):
+    from qa.extractive import clear_short
+
+    assert clear_short(question, sentence, language) == short
