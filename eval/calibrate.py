@@ -325,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         oof = {r: out_of_fold(x, y, groups, r) for r in RIDGE_GRID}
         loss = {r: balanced_log_loss(oof[r], y) for r in RIDGE_GRID}
         ridge = min(RIDGE_GRID, key=lambda r: (round(loss[r], 3), -r))   # ties: the stronger ridge
-        # Each feature earns its place: the out-of-fold loss without it (at the chosen ridge) must be higher.
+        # Each feature should earn its place: the report shows the out-of-fold loss without it (at the chosen
+        # ridge), which should be higher than with it; a feature for which it is not is a candidate to drop.
         without = {name: balanced_log_loss(out_of_fold(np.delete(x, i, axis=1), y, groups, ridge), y)
                    for i, name in enumerate(Evidence.FEATURES)}
         w, b = fit_logistic(x, y, ridge)

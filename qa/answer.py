@@ -41,7 +41,8 @@ class Answer:
     question: str = ""             # the question as answered (after cleaning, or condensing in a chat)
     generated: str = ""            # what the language model wrote, before verification (LLM mode)
     fallback_reason: str = ""      # why the generated answer was replaced by the extractive one
-    short: str = ""                # the short answer alone, copied from the cited sentence (LLM mode)
+    short: str = ""                # the short answer alone, copied from the cited sentence (LLM mode; the
+                                   # fast mode where the sentence holds one number or date of the kind asked)
     confidence: float = 0.0        # calibrated probability that the articles answer the question
 
     def format(self) -> str:

@@ -81,6 +81,10 @@ class Calibration:
         calibration = cls(**data)
         from qa.relevance import Evidence
 
+        fitted = calibration.fitted_on.get("features")
+        if fitted is not None and list(fitted) != list(Evidence.FEATURES):
+            raise ConfigError(f"the calibration file {path} weighs the features {', '.join(fitted)}; the decision "
+                              f"has {', '.join(Evidence.FEATURES)}; run `python eval/calibrate.py` to fit it again")
         if len(calibration.decision_weights) != len(Evidence.FEATURES):
             raise ConfigError(f"the calibration file {path} weighs {len(calibration.decision_weights)} features, "
                               f"the decision has {len(Evidence.FEATURES)} ({', '.join(Evidence.FEATURES)}); "

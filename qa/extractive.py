@@ -17,7 +17,7 @@ from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, SentenceRanker, asked_kinds, sentence_key
 from qa.retrieval import Passage
-from qa.wordlists import DATE_WORDS, FACT_KINDS, NUMBER_WORDS, PLACE, PLACE_QUESTION
+from qa.wordlists import DATE, DATE_WORDS, FACT_KINDS, NUMBER_WORDS, PLACE, PLACE_QUESTION, YEAR
 
 
 def lacks_asked_fact(question: str, best: Candidate) -> bool:
@@ -30,11 +30,11 @@ def lacks_asked_fact(question: str, best: Candidate) -> bool:
 
 def new_facts(question: str, text: str) -> dict[str, list[str]]:
     """For each number or date kind ``question`` asks (``FACT_KINDS``), what ``text`` holds of it that the
-    question does not state, in the text's own words."""
+    question does not state (in any case: „im juni“ states „Juni“), in the text's own words."""
     out = {}
     for kind in asked_kinds(question):
         if kind in FACT_KINDS:
-            stated = {_plain(m.group()) for m in re.finditer(kind, question)}
+            stated = {_plain(m.group()) for m in re.finditer(kind, question, re.I)}
             out[kind] = [m.group().strip() for m in re.finditer(kind, text) if _plain(m.group()) not in stated]
     return out
 
@@ -42,12 +42,13 @@ def new_facts(question: str, text: str) -> dict[str, list[str]]:
 def clear_short(question: str, text: str, language: str) -> str:
     """The short answer where ``text`` leaves no doubt: the one number or date of the kind asked that it holds
     beyond the question's own („70.000“ for „Wie viele Soldaten …?“ over „Moskau hat 70.000 Soldaten
-    zusammengezogen“, the year beside it aside); empty where it holds several, or the match is a word such
-    as „Alter“ or „Euro“.
-    For an English question only digits, which read the same in English."""
-    found = {f for facts in new_facts(question, text).values() for f in facts}
-    if len(found) > 1:  # „70.000 Soldaten … Anfang 2022“: a year is not what „wie viele“ asks
-        found = {f for f in found if not re.fullmatch(r"(1[0-9]|20)\d\d", f)}
+    zusammengezogen“, the year beside it aside where a count is asked); empty where it holds several, or
+    the match is a word such as „Alter“ or „Euro“. For an English question only digits, which read the
+    same in English."""
+    found = set()
+    for kind, facts in new_facts(question, text).items():
+        counts = [f for f in facts if kind == DATE or not re.fullmatch(YEAR, f)]
+        found.update(counts or facts)
     if len(found) != 1:
         return ""
     (short,) = found

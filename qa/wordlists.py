@@ -37,8 +37,9 @@ MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "au
              "november", "december"]
 _MONTHS = "|".join(m.capitalize() for m in MONTHS_DE)
 _DAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
-# A date given by a word: „im Juni“, „am Dienstag“, „heute“.
-DATE_WORDS = rf"({_MONTHS}|{_DAYS}|heute|morgen|gestern)"
+# A date given by a word: „im Juni“, „am Dienstag“, „Donnerstagmorgen“, „heute“ (not „Mainz“ nor „Juniorpartner“).
+DATE_WORDS = rf"({_MONTHS}|({_DAYS})(morgen|vormittag|mittag|nachmittag|abend|nacht)?|heute|morgen|gestern)\b"
+YEAR = r"\b(1[0-9]|20)\d\d(?!\d)"
 
 # Numbers written as words: "die sechsmalige Grammy-Gewinnerin" answers "wie viele Grammys".
 NUMBER_WORDS = (r"(zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert|"
@@ -58,13 +59,16 @@ _AGE = (rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b
         r"|\b(aged?|years? old)\b")
 _MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
 _TIME = r"\b\d{1,2}[:.]\d{2}\b"
-# A date or a time: „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“.
-_DATE = rf"\b(\d{{1,2}}[:.]\d{{2}}(?!\d)|\d{{1,2}}\. ?({_MONTHS})|(1[0-9]|20)\d\d|{_MONTHS}|{_DAYS}|heute|morgen|gestern)"
+# A date or a time: „am 16.07.2021“, „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“, „vor zwei
+# Wochen“, „im 19. Jahrhundert“.
+DATE = (rf"\b\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}(?!\d)|\b\d{{1,2}}[:.]\d{{2}}(?!\d|\.\d)|\b\d{{1,2}}\. ?({_MONTHS})\b|{YEAR}"
+        rf"|\b{DATE_WORDS}|\b(vor|seit|nach) (\w+ )?(Tagen|Wochen|Monaten|Jahren|Jahrzehnten)\b"
+        r"|\b\d{1,2}\. Jahrhunderts?\b")
 # Kinds whose answer is a number or a date („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“, „wann“): a
 # sentence that holds none beyond what the question states cannot answer, however well it fits the question's
 # words: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe vor“,
 # nor „An welchem Tag im Juni trafen sie sich?“ by „Sie trafen sich im Juni“ (``ExtractiveAnswerer`` declines).
-FACT_KINDS = {_COUNT, _AGE, _MONEY, _TIME, _DATE}
+FACT_KINDS = {_COUNT, _AGE, _MONEY, _TIME, DATE}
 # A question that names the kind of place it asks for („In welcher Stadt …“) asks a place that a sentence gives
 # as „in Genf“, „nach Moskau“, „aus Kiew“; „im Osten seines Landes“ names none. Not „wo“: „Wo liegt X?“ is also
 # answered by „X liegt am Rhein“. Such a question is declined when the best sentence gives no place.
@@ -87,7 +91,10 @@ ANSWER_KINDS = [
      r"[Gg]rund|[Uu]rsache|[Ss]o ?dass|führte? (dazu|zu)|[Uu]m .{1,80} zu|[Bb]ecause|[Dd]ue to|[Ss]ince|"
      r"[Ll]ed to)\b"),
     (r"\b(uhrzeit|wie spät|what time|um wie ?viel uhr)\b", _TIME),
-    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|when|which year|what year|what date)\b", _DATE),
+    # "when" as a question word comes with its verb ("when did", "when could"); "What did Biden say when he
+    # called?" asks no date.
+    (r"\b(wann|an welchem tag|in welchem jahr|seit wann|bis wann|which year|what year|what date|when (did|does|"
+     r"do|is|was|were|will|would|could|can|should|shall|might|may|has|have|had|are))\b|^\W*when\b", DATE),
     (r"\b(wer|wie heißt|mit wem|von wem|who|whom)\b", _NAME),
     (r"\b(wo|wohin|woher|where)\b", PLACE),
     (r"\b(wie lange|wie ?viel zeit|welche[rmn]? frist|innerhalb welche[rmn]?|binnen welche[rmn]?|how long|"

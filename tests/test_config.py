@@ -75,3 +75,17 @@ def test_a_folder_given_as_text_in_python_is_a_path():
 
     settings = Settings.from_env({}).with_(index_dir="~/archiv-index")
     assert settings.index_dir == Path.home() / "archiv-index"
+
+
+def test_a_calibration_file_fitted_on_features_in_another_order_is_refused(tmp_path):
+    import json
+
+    from qa.calibration import Calibration
+
+    path = tmp_path / "calibration.json"
+    Calibration.load().save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["fitted_on"]["features"] = list(reversed(data["fitted_on"]["features"]))
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="weighs the features.*calibrate.py"):
+        Calibration.load(path)

@@ -193,6 +193,13 @@ def test_a_sentence_holding_what_is_asked_goes_first_when_it_scores_near_the_bes
     ("Wie viele Seiten umfassen die zwei Entwürfe?", "Russland legte zwei Entwürfe vor.", True),
     ("Wie viele Seiten umfassen die zwei Entwürfe?", "Die zwei Entwürfe umfassen 14 Seiten.", False),
     ("Wie viele Tore fielen beim 24-10?", "Beim 24-10 fielen drei Tore.", False),
+    ("Wie viele Tore fielen beim 24-10?", "Es stand 24-10.", True),                 # only the question's own
+    ("Wann tagte der Rat?", "Der Rat tagte in Mainz.", True),                   # „Mainz“ is no month
+    ("Wann tagte der Rat?", "Der Rat tagte vor zwei Wochen.", False),
+    ("An welchem Tag trafen sie sich im juni?", "Sie trafen sich im Juni.", True),  # stated, whatever the case
+    ("What did Biden say when he called Putin?", "Biden warnte Putin vor Sanktionen.", False),  # "when" asks no date
+    ("According to the US, when could Russia invade?", "Russland könnte einmarschieren.", True),  # "when could"
+    ("Wann äußerte sich Peskow?", "Am Donnerstagmorgen äußerte sich Peskow.", False),  # a day in a compound
     ("An welchem Tag im Juni trafen sich Putin und Biden?", "Putin und Biden trafen sich im Juni in Genf.", True),
     ("An welchem Tag im Juni trafen sich Putin und Biden?", "Sie trafen sich am 16. Juni in Genf.", False),
     ("Wann begann die Videokonferenz am Dienstag?", "Die Konferenz am Dienstag begann um 16.07 Uhr.", False),
@@ -247,6 +254,8 @@ def test_a_question_naming_the_kind_of_place_it_asks_is_not_answered_by_a_senten
     ("How many soldiers has Russia massed?", "Moskau hat 70.000 Soldaten zusammengezogen.", "en", "70.000"),
     ("When did they meet?", "Sie trafen sich am 16. Juni in Genf.", "en", ""),           # German words
     ("Wer führt die Bäckerei?", "Hans Süß führt sie seit 1982.", "de", ""),              # no number asked
+    ("Wann trafen sie sich?", "Sie trafen sich am 16.07.2021 in Genf.", "de", "16.07.2021"),
+    ("Wann tagte der Rat?", "Der Rat tagte in Mainz mit 15000 Gästen.", "de", ""),     # no date at all
 ])
 def test_the_fast_answer_gives_a_short_answer_where_the_sentence_leaves_no_doubt(question, sentence, language, short):
     from qa.extractive import clear_short
