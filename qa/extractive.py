@@ -15,7 +15,7 @@ import numpy as np
 from qa.answer import Answer, Citation, cite
 from qa.calibration import Calibration
 from qa.prompts import load_prompt, render
-from qa.relevance import Candidate, SentenceRanker, asked_kinds, sentence_key
+from qa.relevance import Candidate, Evidence, SentenceRanker, asked_kinds, sentence_key
 from qa.retrieval import Passage
 from qa.wordlists import DATE, DATE_WORDS, FACT_KINDS, NUMBER_WORDS, PLACE, PLACE_QUESTION, YEAR
 
@@ -62,6 +62,15 @@ def _plain(text: str) -> str:
     return re.sub(r"\W", "", text.lower())
 
 
+def about_something_else(evidence: Evidence) -> bool:
+    """Whether the passages the best sentence stands in name nothing that an English question names
+    (``Evidence.named``, ``FactChecker.names_found``): a question about a person, place or thing the articles
+    never mention is declined, however well its other words fit. English only: a German question
+    capitalises every noun, and on the calibration part of the XQuAD suite the same rule declined four
+    answerable German questions for every two unanswerable ones."""
+    return bool(evidence.english) and evidence.named == 0.0
+
+
 def lacks_asked_place(question: str, best: Candidate) -> bool:
     """Whether ``question`` names the kind of place it asks („In welcher Stadt traf sich Putin mit
     Mitsotakis?“) and ``best`` gives none („… nach einem Treffen mit Mitsotakis“ says where not)."""
@@ -79,7 +88,6 @@ class ExtractiveAnswerer:
 
     def __init__(self, ranker: SentenceRanker, calibration: Calibration) -> None:
         self.ranker, self.calibration = ranker, calibration
-        self.checker = ranker.checker
 
     def confident(self, question: str, ranked: list[Candidate], language: str) -> float:
         """The calibrated probability that the best sentence answers ``question``."""
@@ -89,9 +97,10 @@ class ExtractiveAnswerer:
                ranked: list[Candidate] | None = None) -> Answer:
         if ranked is None:
             ranked = self.ranker.rank(question, query_vector, passages)
-        confidence = self.confident(question, ranked, language)
+        evidence = self.ranker.evidence(question, ranked, language)
+        confidence = self.calibration.confidence(evidence)
         if (confidence < self.calibration.answer_at or lacks_asked_fact(question, ranked[0])
-                or lacks_asked_place(question, ranked[0]) or self.about_something_else(question, ranked[0], language)):
+                or lacks_asked_place(question, ranked[0]) or about_something_else(evidence)):
             return declined(question, language, confidence=confidence)
         best = ranked[0]
         citations = []
@@ -107,13 +116,6 @@ class ExtractiveAnswerer:
         text = f"{lead}„{shown}“ {markers}" if lead else f"{shown} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question,
                       confidence=confidence, short=clear_short(question, best.text, language))
-
-    def about_something_else(self, question: str, best: Candidate, language: str) -> bool:
-        """Whether the passages ``best`` stands in name nothing that an English ``question`` names: a question
-        about a person, place or thing the articles never mention is declined, however well its other words
-        fit. English only: a German question capitalises every noun, and on the calibration part of the XQuAD
-        suite the same rule declined four answerable German questions for every two unanswerable ones."""
-        return language == "en" and self.checker.names_none_of(question, best.context)
 
     def combine(self, question: str, answers: list[Answer], language: str) -> Answer:
         return combine(question, answers, language)
