@@ -42,6 +42,9 @@ class Result:
     language_ok: bool | None = None       # the answer is in the question's language
     short: str = ""                       # the short answer (LLM mode)
     cited_articles: tuple[str, ...] = ()  # the article ids of the cited passages (the product's systems)
+    generated: str = ""                   # what the model wrote (LLM mode)
+    fallback_reason: str = ""             # why the fast answer was shown instead (LLM mode)
+    confidence: float | None = None       # the calibrated probability that the articles answer it
 
 
 def declines(text: str) -> bool:

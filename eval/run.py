@@ -88,7 +88,8 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
                       answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer),
                       tuple(unsupported(answer, pair.question)), language_matches(answer, pair.question),
-                      answer.short, tuple(c.article for c in answer.citations))
+                      answer.short, tuple(c.article for c in answer.citations), answer.generated,
+                      answer.fallback_reason, answer.confidence)
     if name in ("bm25", "dense"):
         # A retriever a user would build has no follow-up handling: the question goes in as asked.
         started = time.perf_counter()
@@ -426,6 +427,8 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
                                     "abstained": result.abstained, "answerer": result.answerer,
                                     "cited": result.cited, "cited_articles": list(result.cited_articles),
                                     "seconds": round(result.seconds, 3),
+                                    "generated": result.generated, "fallback_reason": result.fallback_reason,
+                                    "confidence": result.confidence,
                                     "scores": score(pair, result)}, ensure_ascii=False) + "\n")
 
     print()
