@@ -152,44 +152,71 @@ class LLMAnswerer:
         pick = parse_pick(generated)
         extra = {"generated": generated, "confidence": confidence}
         if pick is None:
-            yield _replace_reason(fast, "the model wrote no answer", **extra)
-            return
-        if pick.none:
-            if confidence >= self.calibration.llm_trust_at:
-                yield _replace_reason(fast, "the model found no answer, but the retrieved sentence scores "
-                                                "too high to decline", **extra)
+            reason = "the model wrote no answer"
+        elif pick.none:
+            if confidence < self.calibration.llm_trust_at:
+                yield declined(question, language, "llm", **extra)
                 return
-            yield declined(question, language, "llm", **extra)
-            return
+            reason = "the model found no answer, but the retrieved sentence scores too high to decline"
+        else:
+            result = self._verified(question, pick, shown, ranked, language, **extra)
+            if isinstance(result, Answer):
+                yield result
+                return
+            reason = result
+        yield self._asked_again(question, fast, ranked, language, reason, **extra) \
+            or _replace_reason(fast, reason, **extra)
+
+    def _verified(self, question: str, pick: Pick, shown: list[Candidate], ranked: list[Candidate], language: str,
+                  **extra) -> Answer | str:
+        """The answer resting on the model's ``pick`` among the sentences ``shown``, or why it cannot be given."""
         # The copied words must stand in a sentence the model was shown; where several hold them, the
         # best-scored one is quoted.
         found = next(((c, span) for c in shown if (span := self.checker.span_in(pick.span, c.text))), None)
         if found is None:
-            yield _replace_reason(fast, f"the short answer „{pick.span}“ is in none of the sentences shown",
-                                  **extra)
-            return
+            return f"the short answer „{pick.span}“ is in none of the sentences shown"
         chosen, span = found
         if self.checker.restates(question, span):
             # „Broncos“ to „Wen besiegten die Broncos im AFC-Championship-Spiel?“: the model copied the question.
-            yield _replace_reason(fast, f"the short answer „{span}“ repeats the question", **extra)
-            return
+            return f"the short answer „{span}“ repeats the question"
         if (chosen is not ranked[0] and self.checker.names_none_of(question, chosen.context)
                 and not self.checker.names_none_of(question, ranked[0].context)):
             # „In welchem Jahr wurde der Minsker Friedensplan geschlossen?“ is not answered by a peace treaty
             # of 1763 in a passage that names nothing the question names, while the best sentence's does.
-            yield _replace_reason(fast, "the sentence picked stands in passages that name nothing the question "
-                                        "names", **extra)
-            return
+            return "the sentence picked stands in passages that name nothing the question names"
         shown_short = span
-        if english:
+        if language == "en":
             if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):
                 shown_short = pick.english
             elif not language_neutral(span):
                 # No checked English form: „Mehr als 13.000 Menschen“ would answer an English question in
                 # German. The sentence is quoted under the English lead instead; ``short`` keeps the span.
                 shown_short = ""
-        yield quote(question, chosen, language, shown_short, short=span, confidence=confidence,
-                    generated=generated)
+        return quote(question, chosen, language, shown_short, short=span, **extra)
+
+    def _asked_again(self, question: str, fast: Answer, ranked: list[Candidate], language: str, reason: str,
+                     **extra) -> Answer | None:
+        """Where the model's first pick cannot be used, it is shown the one sentence the fast answer quotes and
+        asked again (not streamed): its short answer, checked as any other, goes before that sentence. None
+        when that yields no usable copy either; the fast answer stands then.
+
+        The first prompt's several sentences are where a 1.5B model loses its way: it copies the question
+        („Kladen“ to „Was sind Kladen?“) or joins words of two sentences. One sentence leaves it one place to
+        copy from, and about 30 prompt tokens to read (the rules are kept evaluated).
+        """
+        best = next((c for c in ranked if fast.citations and c.text == fast.citations[0].quote), None)
+        if best is None:
+            return None
+        again = "".join(self.llm.stream(pick_messages(question, [best.text]), max_tokens=self.max_tokens,
+                                        stop=["\n"])).strip()
+        pick = parse_pick(again)
+        if pick is None or pick.none:
+            return None
+        extra["generated"] = f"{extra.get('generated', '')}\n{again}"
+        result = self._verified(question, pick, [best], [best], language, **extra)
+        if isinstance(result, str):
+            return None
+        return _replace_reason(result, f"{reason}; asked again with the fast answer's sentence alone")
 
 
 def per_part(candidates: int, asked: int) -> int:

@@ -77,9 +77,12 @@ def test_the_prompt_holds_the_rules_the_examples_and_numbered_sentences(pipeline
 
 
 def _shown(pipeline, llm, question: str = CALL) -> dict[int, str]:
-    llm.say("0")
+    """The sentences the model is shown first (a „0“ the evidence overrules asks again with one sentence)."""
+    before = len(llm.calls)
+    llm.say("0", "0")
     pipeline.ask(question, mode="llm")
-    return _sentences(llm.calls[-1])
+    llm.replies.clear()
+    return _sentences(llm.calls[before])
 
 
 def test_the_model_reads_only_the_sentences_that_score_near_the_best(indexed, embedder, llm):
@@ -131,7 +134,7 @@ def test_the_models_line_is_parsed_into_the_copied_answer_or_none():
 
 
 def test_a_span_no_sentence_shown_holds_is_never_shown(pipeline, llm):
-    llm.say(pick("21:30", "um 22:45 Uhr MEZ"))  # an invented time
+    llm.say(pick("21:30", "um 22:45 Uhr MEZ"), "0")  # an invented time; asked again, none
     answer = pipeline.ask(CALL, mode="llm")
     assert "22:45" not in answer.text + answer.short and "22:45" in answer.generated
     assert "in none of the sentences" in answer.fallback_reason and answer.answerer == "extractive"
@@ -149,16 +152,35 @@ def test_a_span_is_quoted_from_the_best_scored_sentence_that_holds_it(pipeline, 
     assert answer.citations[0].quote == holding[0]
 
 
+def test_a_pick_that_cannot_be_used_is_asked_again_with_the_fast_answer_s_sentence_alone(pipeline, llm):
+    fast = pipeline.ask(CALL, mode="extractive")
+    llm.say(pick("21:30", "um 22:45 Uhr MEZ"), pick("21:30", "um 21:30 Uhr MEZ"))
+    answer = pipeline.ask(CALL, mode="llm")
+    assert list(_sentences(llm.calls[1]).values()) == [fast.citations[0].quote]
+    assert answer.answerer == "llm" and answer.short == "um 21:30 Uhr MEZ" and "22:45" not in answer.text
+    assert "in none of the sentences" in answer.fallback_reason and "asked again" in answer.fallback_reason
+    assert answer.text == f"um 21:30 Uhr MEZ – „{fast.citations[0].quote}“ [1]"
+    assert [c.text for c in answer.citations] == [c.text for c in fast.citations]
+    assert answer.generated.splitlines() == ["um 22:45 Uhr MEZ", "um 21:30 Uhr MEZ"]
+
+
+def test_a_second_copy_the_sentence_does_not_hold_leaves_the_fast_answer(pipeline, llm):
+    llm.say(pick("21:30", "um 22:45 Uhr MEZ"), "um 23:15 Uhr")
+    answer = pipeline.ask(CALL, mode="llm")
+    assert answer.answerer == "extractive" and "23:15" not in answer.text + answer.short
+    assert answer.text == pipeline.ask(CALL, mode="extractive").text
+
+
 def test_a_span_that_only_repeats_the_question_falls_back_to_the_extractive_answer(pipeline, llm):
     question = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
-    llm.say(pick("Russland", "Russland"))
+    llm.say(pick("Russland", "Russland"), "Russland")  # asked again with the fast answer's sentence: the same
     answer = pipeline.ask(question, mode="llm")
     assert answer.answerer == "extractive" and "repeats the question" in answer.fallback_reason
     assert answer.text == pipeline.ask(question, mode="extractive").text
 
 
 def test_a_line_that_is_not_a_pick_falls_back_to_the_extractive_answer(pipeline, llm):
-    llm.say("")
+    llm.say("", "")
     answer = pipeline.ask(CALL, mode="llm")
     assert answer.answerer == "extractive" and "no answer" in answer.fallback_reason
     assert answer.text == pipeline.ask(CALL, mode="extractive").text
@@ -179,7 +201,7 @@ def test_the_models_none_declines_under_the_calibrated_point(strict, llm):
 
 def test_the_models_none_is_overruled_by_evidence_from_the_calibrated_point_on(indexed, embedder, llm):
     trusting = Pipeline(indexed, embedder, llm, calibration=replace(Calibration.load(), llm_trust_at=0.9))
-    llm.say("0")
+    llm.say("0", "0")
     answer = trusting.ask(CALL, mode="llm")
     assert answer.confidence >= 0.9
     assert not answer.abstained and answer.answerer == "extractive" and "21:30" in answer.text
@@ -258,7 +280,7 @@ def test_a_follow_up_that_points_back_at_nothing_is_answered_without_the_model(p
 
 def test_a_follow_up_the_rules_cannot_resolve_is_rewritten_by_the_model(pipeline, llm):
     standalone = "Was sagte Juri Uschakow über das Telefonat?"
-    llm.say(standalone, "0")
+    llm.say(standalone, "0", "0")
     history = [("Wer ist Putins außenpolitischer Berater?", "Putins Berater ist Juri Uschakow [1].")]
     answer = pipeline.ask("Was hat er über das Telefonat gesagt?", mode="llm", history=history)
     condense_prompt = llm.calls[0][-1].content
@@ -387,7 +409,7 @@ def with_treaty(tmp_path_factory, embedder):
 def test_a_pick_from_a_passage_that_names_nothing_the_question_names_falls_back(with_treaty, embedder, llm):
     # The year of another peace treaty, in an article that never says Minsk or Friedensplan: the model's pick
     # is not used while the best sentence's passage names what the question names.
-    llm.say(pick("1763", "1763"))
+    llm.say(pick("1763", "1763"), "0")
     answer = Pipeline(with_treaty, embedder, llm).ask(MINSK_YEAR, mode="llm")
     assert answer.answerer == "extractive" and "name nothing" in answer.fallback_reason, answer
     assert "1763" not in answer.text and "2015" in answer.text
