@@ -64,6 +64,8 @@ _TIME = r"\b\d{1,2}[:.]\d{2}\b"
 DATE = (rf"\b\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}(?!\d)|\b\d{{1,2}}[:.]\d{{2}}(?!\d|\.\d)|\b\d{{1,2}}\. ?({_MONTHS})\b|{YEAR}"
         rf"|\b{DATE_WORDS}|\b(vor|seit|nach) (\w+ )?(Tagen|Wochen|Monaten|Jahren|Jahrzehnten)\b"
         r"|\b\d{1,2}\. Jahrhunderts?\b")
+# A day of a month as German writes it: „am 7. Dezember“, „30.Dezember“ (``about_another_day``).
+DAY_OF_MONTH = rf"\b(\d{{1,2}})\. ?({_MONTHS})\b"
 # Kinds whose answer is a number or a date („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“, „wann“): a
 # sentence that holds none beyond what the question states cannot answer, however well it fits the question's
 # words: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe vor“,

@@ -41,7 +41,6 @@ HARD = {
     # Since the decision was fitted again with the best-sentence ranking in retrieval (2026-12-03).
     "minsk": "declined: its evidence scores below the fitted answer_at 0.403",
     # Near misses: a sentence about the same event scores as an answer, though the asked detail is missing.
-    "no-gipfel-ende": "answered: near miss: answers with the time the video call began",
     "no-telefonat-ergebnis": "answered: near miss: answers with the call's agenda",
     "no-selenskyj-nach-telefonat": "answered: near miss: answers with the sentence announcing the call",
     "no-near-deutscher-regierungschef": "answered: near miss: answers with the sentence about the five "

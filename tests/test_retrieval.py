@@ -240,6 +240,24 @@ def test_a_question_naming_the_kind_of_place_it_asks_is_not_answered_by_a_senten
     assert lacks_asked_place(question, Candidate(sentence, np.zeros(2), 0)) is lacks
 
 
+@pytest.mark.parametrize("question, sentence, other_day", [
+    ("Um wie viel Uhr endete die Videokonferenz am 7. Dezember?",
+     "Am 30. Dezember, um 21:30 Uhr MEZ, soll das Videotelefonat stattfinden.", True),
+    ("Um wie viel Uhr begann die Videokonferenz am 7. Dezember?",
+     "Die Videokonferenz am 7. Dezember begann um 16.00 Uhr MEZ.", False),
+    ("Was geschah am 7. dezember?", "Am 7.Dezember trafen sie sich, am 30. Dezember telefonierten sie.", False),
+    ("Wann fand die Videokonferenz statt?", "Am 30. Dezember telefonierten sie.", False),   # no day stated
+    ("Was sagte Peskow am 30. Dezember?", "Peskow sprach von einem „offenen Gespräch“.", False),  # names none
+])
+def test_a_sentence_about_another_day_of_the_month_does_not_answer(question, sentence, other_day):
+    import numpy as np
+
+    from qa.extractive import about_another_day
+    from qa.relevance import Candidate
+
+    assert about_another_day(question, Candidate(sentence, np.zeros(2), 0)) is other_day
+
+
 @pytest.mark.parametrize("question, sentence, language, short", [
     ("Wie viele Soldaten hat Russland zusammengezogen?", "Moskau hat 70.000 Soldaten zusammengezogen.", "de", "70.000"),
     ("Wie viele Soldaten stehen an der Grenze?", "Moskau hat 70.000, Kiew 120.000 Soldaten.", "de", ""),  # two
