@@ -220,7 +220,8 @@ def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on(
 
     def row(system, abstained, answer, confidence, generated="", references=("70.000",)):
         return {"system": system, "part": "calibration", "abstained": abstained, "answer": answer,
-                "confidence": confidence, "generated": generated, "references": list(references)}
+                "confidence": confidence, "generated": generated, "references": list(references),
+                "source": "xquad", "answerable": bool(references)}
 
     fast = row("extractive", False, "Russland hat 70.000 Soldaten zusammengezogen. [1]", 0.9)
     said_none = {"extractive": fast, "llm": row("llm", True, "Dazu steht nichts in den Artikeln.", 0.9, "0")}
@@ -233,6 +234,32 @@ def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on(
     # A run whose point overruled the „0“ (the fast answer given) replays as declined below a higher point.
     overruled = {"extractive": fast, "llm": {**fast, "system": "llm", "generated": "0"}}
     assert replay(overruled, 0.95)["abstained"] and replay(overruled, 0.5) is fast
+    # Overruled and asked again: the first line is the model's „0“, the second its copy from one sentence.
+    asked_again = {"extractive": fast, "llm": {**fast, "system": "llm", "generated": "0\n70.000"}}
+    assert replay(asked_again, 0.95)["abstained"]
+
+
+def test_the_trust_point_weighs_news_pairs_as_much_as_wikipedia_questions():
+    from eval.fit_trust import balanced_right
+
+    def question(source, right_from):
+        """A question the model said „0“ to, at confidence 0.7: right when declined (``right_from`` above 0.7)
+        or when answered (``right_from`` at or below it), by its fast answer."""
+        answerable = right_from <= 0.7
+        fast = {"system": "extractive", "abstained": False, "answer": "70.000 [1]", "references": ["70.000"],
+                "scores": {"correct": 1.0}, "source": source, "answerable": answerable}
+        if not answerable:
+            fast["references"] = []
+        llm = {**fast, "system": "llm", "abstained": True, "answer": "", "generated": "0", "confidence": 0.7}
+        return {"extractive": fast, "llm": llm}
+
+    # Ten Wikipedia questions better declined and one better answered; two news pairs better answered. Counted
+    # together, declining is right 10 times in 13; averaged over the sources, answering is right more often.
+    questions = [question("xquad", 1.0) for _ in range(10)] + [question("xquad", 0.0)] + \
+        [question("pairs", 0.0) for _ in range(2)]
+    answering, declining = balanced_right(questions, 0.5), balanced_right(questions, 0.9)
+    assert round(answering, 3) == round((1 / 11 + 1) / 2, 3) and round(declining, 3) == round(10 / 11 / 2, 3)
+    assert answering > declining
 
 
 def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
