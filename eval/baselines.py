@@ -43,7 +43,7 @@ class Result:
     short: str = ""                       # the short answer (LLM mode)
     cited_articles: tuple[str, ...] = ()  # the article ids of the cited passages (the product's systems)
     generated: str = ""                   # what the model wrote (LLM mode)
-    fallback_reason: str = ""             # why the fast answer was shown instead (LLM mode)
+    fallback_reason: str = ""             # why the model's first answer was not used (LLM mode)
     confidence: float | None = None       # the calibrated probability that the articles answer it
 
 

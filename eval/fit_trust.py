@@ -6,11 +6,14 @@ and of the news pairs.
     python eval/fit_trust.py /tmp/x/<run>/answers.jsonl /tmp/p/<run>/answers.jsonl [--write]
 
 In LLM mode the model may answer „0“ (no sentence shown answers). Below ``llm_trust_at`` (the calibrated
-probability that the articles answer, ``Answer.confidence``) that declines; from it on the fast answer is
-given instead. The model's „0“ is worth having where it declines questions the articles do not answer,
-and costs where it declines answerable ones. This script replays an eval run for every candidate point
-(the fast answer of the same question stands in where the model's „0“ is overruled: it is what LLM mode
-gives then), picks on the calibration part the point with the most right outcomes (an answerable question
+probability that the articles answer, ``Answer.confidence``) that declines; from it on the model is asked
+again with the fast answer's sentence alone, and the fast answer is given where that yields no usable copy.
+The model's „0“ is worth having where it declines questions the articles do not answer, and costs where it
+declines answerable ones.
+
+This script replays an eval run for every candidate point (where a run declined on the model's „0“ and the
+replay overrules it, the fast answer of the same question stands in: the model's second copy would stand in
+its sentence), picks on the calibration part the point with the most right outcomes (an answerable question
 whose answer states a reference span, or, for a pair, all its facts; an unanswerable one declined), and
 reports both parts; only the held-out figures say what it is worth on text nobody fitted it to. The share
 right is averaged over the two sources, as ``eval/calibrate.py`` does: 330 Wikipedia questions must not
@@ -62,18 +65,22 @@ def load(paths: list[Path]) -> dict[tuple[str, str], dict[str, dict]]:
 
 
 def said_none(row: dict) -> bool:
-    """The model's first line was „0“ (a second line is its answer when asked again)."""
-    return (row.get("generated") or "").split("\n")[0].strip() == "0"
+    """The model's first line was „0“ (a second line is its answer when asked again). A question asked in
+    parts (their lines joined by " / ") is left as it was answered."""
+    generated = row.get("generated") or ""
+    return " / " not in generated and generated.split("\n")[0].strip() == "0"
 
 
 def replay(pair: dict[str, dict], trust_at: float) -> dict:
     """The LLM answer this question gets when the model's „0“ declines only under ``trust_at``, from a run at
-    any point: a „0“ that run overruled (the fast answer given) is declined below ``trust_at``."""
+    any point: a „0“ that run overruled (the model asked again, or the fast answer given) is declined below
+    ``trust_at``; one it declined is overruled from ``trust_at`` on, by the fast answer (the run did not ask
+    the model again: its copy is not known, and it would stand in the fast answer's sentence)."""
     llm = pair["llm"]
     if not said_none(llm):
         return llm
     if llm["confidence"] >= trust_at:
-        return pair["extractive"]
+        return llm if not llm["abstained"] else pair["extractive"]
     return {**llm, "abstained": True, "answer": "", "short": "", "scores": {}}
 
 
@@ -137,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         cal = Calibration.load()
         fitted_on = dict(cal.fitted_on)
-        counts = {source: sum(p["llm"]["source"] == source for p in parts["calibration"]) for source in ("xquad", "pairs")}
+        counts = {source: sum(p["llm"]["source"] == source for p in parts["calibration"])
+                  for source in ("xquad", "pairs")}
         fitted_on["llm_trust_at"] = (f"eval/fit_trust.py on the calibration part: {counts['xquad']} XQuAD questions "
                                      f"and {counts['pairs']} pairs ({date.today().isoformat()})")
         replace(cal, llm_trust_at=best, fitted_on=fitted_on).save()

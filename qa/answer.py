@@ -32,6 +32,11 @@ def cite(chunk: Chunk, number: int, score: float, quote: str) -> Citation:
                     source=chunk.source)
 
 
+# How ``Answer.fallback_reason`` ends when the model, its first answer unusable, was asked again with the fast
+# answer's sentence alone (``LLMAnswerer``); the chat says so in its own words.
+ASKED_AGAIN = "asked again with the fast answer's sentence alone"
+
+
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -40,7 +45,8 @@ class Answer:
     answerer: str = "extractive"   # which answerer produced the text
     question: str = ""             # the question as answered (after cleaning, or condensing in a chat)
     generated: str = ""            # what the language model wrote, before verification (LLM mode)
-    fallback_reason: str = ""      # why the generated answer was replaced by the extractive one
+    fallback_reason: str = ""      # why the model's first answer was not used: the extractive answer replaced
+                                   # it, or (answerer "llm") the model was asked again with that one's sentence
     short: str = ""                # the short answer alone, copied from the cited sentence (LLM mode; the
                                    # fast mode where the sentence holds one number or date of the kind asked)
     confidence: float = 0.0        # calibrated probability that the articles answer the question

@@ -6,7 +6,9 @@ Euro"), or "0" when none does. The code then finds the copied words in the sente
 first (``FactChecker.span_in``: German inflection and number formats allowed), shows that sentence's own
 words, and marks the sentence in its cited passage: no name, number or date can reach the user that the
 passage does not hold. A 1.5B model on 2 cores cannot be trusted to write prose that stays true to a
-German passage; it can copy an answer, and a copy can be checked exactly.
+German passage; it can copy an answer, and a copy can be checked exactly. A copy that cannot be used
+(in no sentence shown, only the question's words) or a „0“ the evidence overrules leads to one more
+question: the model is shown the fast answer's sentence alone and copies again.
 
 Why copy, not name the sentence's number first: asked for "2: rund 4,5 Millionen Euro", the model
 commits to a number before it has read for the answer, and its number was right less often than the
@@ -18,12 +20,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
 
-from qa.answer import Answer, Draft, cite
+from qa.answer import ASKED_AGAIN, Answer, Draft, cite
 from qa.calibration import Calibration
 from qa.extractive import ExtractiveAnswerer, combine, declined
 from qa.llm import LLM, Message
@@ -164,8 +166,15 @@ class LLMAnswerer:
                 yield result
                 return
             reason = result
-        yield self._asked_again(question, fast, ranked, language, reason, **extra) \
-            or _replace_reason(fast, reason, **extra)
+        # Asked again with the fast answer's sentence alone; meanwhile the fast answer replaces the copy that
+        # could not be used, which a reader may have seen streamed.
+        yield Draft(fast)
+        answer, again = self._asked_again(question, ranked[0], language, **extra)
+        extra["generated"] = f"{generated}\n{again}"
+        if answer is not None:
+            yield replace(answer, generated=extra["generated"], fallback_reason=f"{reason}; {ASKED_AGAIN}")
+        else:
+            yield _replace_reason(fast, f"{reason}; {ASKED_AGAIN}, no usable copy either", **extra)
 
     def _verified(self, question: str, pick: Pick, shown: list[Candidate], ranked: list[Candidate], language: str,
                   **extra) -> Answer | str:
@@ -194,29 +203,21 @@ class LLMAnswerer:
                 shown_short = ""
         return quote(question, chosen, language, shown_short, short=span, **extra)
 
-    def _asked_again(self, question: str, fast: Answer, ranked: list[Candidate], language: str, reason: str,
-                     **extra) -> Answer | None:
-        """Where the model's first pick cannot be used, it is shown the one sentence the fast answer quotes and
-        asked again (not streamed): its short answer, checked as any other, goes before that sentence. None
-        when that yields no usable copy either; the fast answer stands then.
+    def _asked_again(self, question: str, best: Candidate, language: str, **extra) -> tuple[Answer | None, str]:
+        """The model shown only ``best``, the sentence the fast answer quotes, and asked again (not streamed):
+        (the answer resting on its copy, checked as any other, or None; what it wrote).
 
-        The first prompt's several sentences are where a 1.5B model loses its way: it copies the question
-        („Kladen“ to „Was sind Kladen?“) or joins words of two sentences. One sentence leaves it one place to
-        copy from, and about 30 prompt tokens to read (the rules are kept evaluated).
+        Among several sentences a 1.5B model loses its way: it copies the question („Kladen“ to „Was sind
+        Kladen?“) or joins words of two sentences. One sentence leaves it one place to copy from, and little
+        to read (about 60 prompt tokens; the rules are kept evaluated).
         """
-        best = next((c for c in ranked if fast.citations and c.text == fast.citations[0].quote), None)
-        if best is None:
-            return None
         again = "".join(self.llm.stream(pick_messages(question, [best.text]), max_tokens=self.max_tokens,
                                         stop=["\n"])).strip()
         pick = parse_pick(again)
         if pick is None or pick.none:
-            return None
-        extra["generated"] = f"{extra.get('generated', '')}\n{again}"
+            return None, again
         result = self._verified(question, pick, [best], [best], language, **extra)
-        if isinstance(result, str):
-            return None
-        return _replace_reason(result, f"{reason}; asked again with the fast answer's sentence alone")
+        return (None if isinstance(result, str) else result), again
 
 
 def per_part(candidates: int, asked: int) -> int:
@@ -278,6 +279,4 @@ def _visible(text: str, english: bool) -> str:
 
 
 def _replace_reason(answer: Answer, reason: str, **changes) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, fallback_reason=reason, **changes)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.answer import Answer, Citation, Draft
+from qa.answer import ASKED_AGAIN, Answer, Citation, Draft
 from qa.articles import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
@@ -90,7 +90,11 @@ def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInf
     declined = " qa-abstained" if answer.abstained else ""  # greyed: the answer itself says so
     parts = [f'<div class="qa-answer{declined}">{linked}</div>']
     if answer.fallback_reason and not answer.abstained:
-        if answer.answerer == "extractive":
+        if answer.answerer == "llm" and ASKED_AGAIN in answer.fallback_reason:
+            parts.append('<div class="qa-note qa-fallback">Das Sprachmodell wurde ein zweites Mal gefragt, nur mit '
+                         'dem zitierten Satz: seine erste Antwort war nicht verwendbar '
+                         f'({escape(answer.fallback_reason)}).</div>')
+        elif answer.answerer == "extractive":
             parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells '
                          f'hielt der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
         else:
@@ -228,8 +232,9 @@ class ChatApp:
                     if isinstance(item, Answer):
                         answer = item
                         break
-                    if isinstance(item, Draft):  # the fast answer, to read while the model works
-                        draft = item.answer
+                    if isinstance(item, Draft):  # the fast answer, to read while the model works (again
+                        draft = item.answer       # while it is asked a second time)
+                        streamed = ""
                         chat[-1] = {"role": "assistant", "content": render_answer(draft, turn)
                                     + _waiting("Das Sprachmodell formuliert die Antwort …")}
                         yield "", chat, session

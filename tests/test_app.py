@@ -67,6 +67,12 @@ def test_declined_and_fallback_answers_are_marked():
     html = render_answer(Answer("Satz [1].", [_citation()], answerer="extractive",
                                 fallback_reason="the number 22:45 is not in the cited text"), 1)
     assert "Extraktive Antwort" in html and "22:45" in html
+    from qa.answer import ASKED_AGAIN
+
+    again = render_answer(Answer("um 21:30 Uhr MEZ – „Satz“ [1]", [_citation()], answerer="llm",
+                                 fallback_reason=f"the short answer „22:45“ is in none of the sentences shown; "
+                                                 f"{ASKED_AGAIN}"), 1)
+    assert "zweites Mal gefragt" in again and "Extraktive Antwort" not in again and "stand nicht darin" not in again
 
 
 def test_the_chat_renders_no_markdown_or_latex():

@@ -233,10 +233,13 @@ def test_the_models_none_is_replayed_as_the_fast_answer_from_the_trust_point_on(
     assert (trusting["contains"], trusting["declined_absent"]) == (1.0, 0.0)
     # A run whose point overruled the „0“ (the fast answer given) replays as declined below a higher point.
     overruled = {"extractive": fast, "llm": {**fast, "system": "llm", "generated": "0"}}
-    assert replay(overruled, 0.95)["abstained"] and replay(overruled, 0.5) is fast
+    assert replay(overruled, 0.95)["abstained"] and replay(overruled, 0.5) is overruled["llm"]
     # Overruled and asked again: the first line is the model's „0“, the second its copy from one sentence.
     asked_again = {"extractive": fast, "llm": {**fast, "system": "llm", "generated": "0\n70.000"}}
-    assert replay(asked_again, 0.95)["abstained"]
+    assert replay(asked_again, 0.95)["abstained"] and replay(asked_again, 0.5) is asked_again["llm"]
+    # A question asked in parts is left as it was answered: its „0“ was one part's.
+    in_parts = {"extractive": fast, "llm": {**said_none["llm"], "generated": "0 / 70.000"}}
+    assert replay(in_parts, 0.5) is in_parts["llm"]
 
 
 def test_the_trust_point_weighs_news_pairs_as_much_as_wikipedia_questions():

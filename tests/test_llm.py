@@ -81,14 +81,14 @@ def test_a_follow_up_is_condensed_and_answered(pipeline):
 @pytest.mark.fails_at("none")
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "`assert written == '0'` fails: the model copies '21:30' from the 30 December call's sentence (measured "
-    "2026-12-05, shown the five sentences the pipeline would show) instead of writing 0 (none answers); in a probe "
+    "2026-12-05, shown the sentences the pipeline would show) instead of writing 0 (none answers); in a probe "
     "of five near misses (2026-12-01) it said 'none' for none, and on the XQuAD calibration part its '0' declined no "
     "question the evidence had not"))
 def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pipeline):
-    # The video summit is in the articles; when it ended is not. Retrieval finds sentences about it, so
-    # only the model can tell. The pipeline declines this question before asking the model (the best
-    # sentence is about another day, ``about_another_day``), so the model is shown the sentences here
-    # directly, as the pipeline would show them.
+    # The video summit is in the articles; when it ended is not. Retrieval finds sentences about it, which
+    # name no end. The pipeline now declines this question before asking the model (its best sentence is
+    # about another day, ``about_another_day``), so the model is shown the sentences here directly, as the
+    # pipeline would show them: this asks what the model itself writes.
     from qa.llm_answer import pick_messages, shown_to_model
 
     question = "Um wie viel Uhr endete die Videokonferenz zwischen Putin und Biden am 7. Dezember?"

@@ -169,6 +169,26 @@ def test_a_second_copy_the_sentence_does_not_hold_leaves_the_fast_answer(pipelin
     answer = pipeline.ask(CALL, mode="llm")
     assert answer.answerer == "extractive" and "23:15" not in answer.text + answer.short
     assert answer.text == pipeline.ask(CALL, mode="extractive").text
+    assert answer.generated.splitlines() == ["um 22:45 Uhr MEZ", "um 23:15 Uhr"]
+    assert "asked again" in answer.fallback_reason and "no usable copy" in answer.fallback_reason
+
+
+def test_while_the_model_is_asked_again_the_fast_answer_replaces_the_streamed_copy(pipeline, llm):
+    llm.say(pick("21:30", "um 22:45 Uhr MEZ"), pick("21:30", "um 21:30 Uhr MEZ"))
+    items = list(pipeline.ask_stream(CALL, mode="llm"))
+    drafts = [i for i, item in enumerate(items) if isinstance(item, Draft)]
+    streamed = "".join(item for item in items[drafts[0]:drafts[-1]] if isinstance(item, str))
+    assert len(drafts) == 2 and "22:45" in streamed  # the unusable copy was streamed, then the fast answer again
+    assert all(not isinstance(item, str) for item in items[drafts[-1]:])  # the second copy is not streamed
+    assert isinstance(items[-1], Answer) and items[-1].short == "um 21:30 Uhr MEZ"
+
+
+def test_an_english_question_asked_again_gets_its_checked_english_answer(pipeline, llm):
+    question = "At what time is the phone call between Putin and Biden on December 30?"
+    llm.say(pick("21:30", "um 22:45 Uhr", "at 22:45"), pick("21:30", "um 21:30 Uhr MEZ", "at 21:30 CET"))
+    answer = pipeline.ask(question, mode="llm")
+    assert answer.answerer == "llm" and "asked again" in answer.fallback_reason
+    assert answer.text.startswith("at 21:30 CET (the articles, in German: „") and "22:45" not in answer.text
 
 
 def test_a_span_that_only_repeats_the_question_falls_back_to_the_extractive_answer(pipeline, llm):
