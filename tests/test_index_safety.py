@@ -382,8 +382,9 @@ def test_an_ingest_killed_at_random_points_is_completed_by_the_next_run(own, emb
                                env={**os.environ, **_env_of(own)}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         start = store.count()
-        if n == 0:   # while it loads the model and reads the articles
-            delay = rng.uniform(0.5, 5)
+        if n == 0:   # while it loads the model and reads the articles, or in its first half (a fast
+            # machine embeds the 200 articles in under 5 s, and a run that has finished was not killed)
+            delay = rng.uniform(0.5, min(5.0, 1.0 + 0.5 * ingest_s))
         else:        # after its first batch: while it embeds or writes the next one
             while run.poll() is None and store.count() == start:
                 time.sleep(0.1)
