@@ -97,7 +97,7 @@ def right(row: dict) -> bool:
 
 
 def figures(pairs: list[dict[str, dict]], trust_at: float) -> dict[str, float]:
-    replayed = [{**replay(p, trust_at), **{k: p["llm"][k] for k in ("source", "answerable")}} for p in pairs]
+    replayed = [replay(p, trust_at) for p in pairs]   # every row carries its source and answerable (``load``)
     answerable = [row for row in replayed if row["answerable"]]
     absent = [row for row in replayed if not row["answerable"]]
     return {

@@ -59,13 +59,13 @@ _AGE = (rf"(\d|\b{NUMBER_WORDS})\S*[ -]?([Jj]ahre?n?\b|[Jj]ährige)|\b[Aa]lter\b
         r"|\b(aged?|years? old)\b")
 _MONEY = r"\d\S* ?(Euro|Dollar|Franken|Pfund|Cent|Mio|Millionen|Milliarden|Mrd)\b|[€$£]|\b(Euro|Dollar)\b"
 _TIME = r"\b\d{1,2}[:.]\d{2}\b"
+# A day of a month as German writes it: „am 7. Dezember“, „30.Dezember“ (``about_another_day``); part of ``DATE``.
+DAY_OF_MONTH = rf"\b(\d{{1,2}})\. ?({_MONTHS})\b"
 # A date or a time: „am 16.07.2021“, „am 4. Oktober“, „2014“, „im Juni“, „am Dienstag“, „21:30“, „vor zwei
 # Wochen“, „im 19. Jahrhundert“.
-DATE = (rf"\b\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}(?!\d)|\b\d{{1,2}}[:.]\d{{2}}(?!\d|\.\d)|\b\d{{1,2}}\. ?({_MONTHS})\b|{YEAR}"
+DATE = (rf"\b\d{{1,2}}\.\d{{1,2}}\.\d{{2,4}}(?!\d)|\b\d{{1,2}}[:.]\d{{2}}(?!\d|\.\d)|{DAY_OF_MONTH}|{YEAR}"
         rf"|\b{DATE_WORDS}|\b(vor|seit|nach) (\w+ )?(Tagen|Wochen|Monaten|Jahren|Jahrzehnten)\b"
         r"|\b\d{1,2}\. Jahrhunderts?\b")
-# A day of a month as German writes it: „am 7. Dezember“, „30.Dezember“ (``about_another_day``).
-DAY_OF_MONTH = rf"\b(\d{{1,2}})\. ?({_MONTHS})\b"
 # Kinds whose answer is a number or a date („wie viele“, „wie alt“, „was kostet“, „um wie viel Uhr“, „wann“): a
 # sentence that holds none beyond what the question states cannot answer, however well it fits the question's
 # words: „Wie viele Seiten umfassen die zwei Entwürfe?“ is not answered by „Russland legte zwei Entwürfe vor“,
