@@ -265,6 +265,28 @@ def test_the_trust_point_weighs_news_pairs_as_much_as_wikipedia_questions():
     assert answering > declining
 
 
+def test_llm_outcomes_are_counted_by_what_happened_with_the_fast_answer_beside_them():
+    from eval.outcomes import outcome, table
+
+    def row(system, answer, short="", reason="", abstained=False):
+        return {"system": system, "abstained": abstained, "answer": answer, "short": short, "fallback_reason": reason,
+                "references": ["70.000"], "source": "xquad", "answerable": True}
+
+    fast = row("extractive", "Russland hat 70.000 Soldaten zusammengezogen. [1]")
+    copied = {"extractive": fast, "llm": row("llm", "70.000 – „Russland hat …“ [1]", short="70.000")}
+    fell_back = {"extractive": fast, "llm": row("llm", fast["answer"], reason="the short answer „120.000“ is in none "
+                                                "of the sentences shown; asked again, no usable copy either")}
+    declined = {"extractive": fast, "llm": row("llm", "Dazu steht nichts in den Artikeln.", abstained=True)}
+    assert outcome(fell_back["llm"]).startswith("the short answer … is in none")   # the copied words left out
+    lines = table([copied, copied, fell_back, declined])
+    assert lines[2] == "| the model's copy used | yes | 2 | 2 | 2 | 1.00 |"
+    assert "| declined | yes | 1 | 0 | 1 | 0.00 |" in lines
+    # The fallback quotes the fast answer's sentence: right, but with no short answer its F1 is the whole
+    # text's: one reference token among five (2 · 1/5 · 1 / (1/5 + 1) = 0.33).
+    fallback = next(line for line in lines if line.startswith("| the short answer"))
+    assert "| 1 | 1 | 1 | 0.33 |" in fallback
+
+
 def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
     from eval.baselines import Result
     from eval.run import summarise
