@@ -72,6 +72,14 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def short_f1(short: str, text: str, abstained: bool, references: Sequence[str]) -> float:
+    """SQuAD token F1 of an answer's short answer (its whole ``text`` where there is none; 0 when declined)
+    against the best of ``references``."""
+    if abstained:
+        return 0.0
+    return max(token_f1(short or text, reference) for reference in references)
+
+
 def quoted(quotes: Iterable[str], text: str) -> bool:
     """Whether ``text`` (a passage) holds one of the supporting ``quotes`` (whitespace and case aside)."""
     text = " ".join(text.split()).lower()

@@ -34,12 +34,6 @@ def outcome(row: dict) -> str:
     return "declined" if row["abstained"] else "the model's copy used"
 
 
-def short_f1(row: dict) -> float:
-    """SQuAD token F1 of the short answer (the whole answer where there is none) against the best reference."""
-    predicted = "" if row["abstained"] else (row.get("short") or row["answer"])
-    return max(m.token_f1(predicted, reference) for reference in row["references"])
-
-
 def table(questions: list[dict[str, dict]]) -> list[str]:
     groups: dict[tuple[str, bool], list[dict[str, dict]]] = defaultdict(list)
     for q in questions:
@@ -47,7 +41,8 @@ def table(questions: list[dict[str, dict]]) -> list[str]:
     lines = ["| what happened in LLM mode | answerable | questions | LLM right | fast right | short F1 |",
              "|---|---|---:|---:|---:|---:|"]
     for (what, answerable), qs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        scored = [short_f1(q["llm"]) for q in qs if q["llm"]["source"] == "xquad" and answerable]
+        scored = [m.short_f1(llm.get("short", ""), llm["answer"], llm["abstained"], llm["references"])
+                  for llm in (q["llm"] for q in qs) if llm["source"] == "xquad" and answerable]
         f1 = f"{sum(scored) / len(scored):.2f}" if scored else "—"
         lines.append(f"| {what} | {'yes' if answerable else 'no'} | {len(qs)} | {sum(right(q['llm']) for q in qs)} "
                      f"| {sum(right(q['extractive']) for q in qs)} | {f1} |")

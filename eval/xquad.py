@@ -136,10 +136,7 @@ def metrics(rows: list[XResult]) -> dict[str, float]:
         return float(not r.answer.abstained and any(m.has_fact(s, r.answer.text) for s in r.question.answers))
 
     def f1(r):
-        if r.answer.abstained:
-            return 0.0
-        short = r.answer.short or re.sub(r"\[\d+\]", " ", r.answer.text)
-        return max(m.token_f1(short, s) for s in r.question.answers)
+        return m.short_f1(r.answer.short, r.answer.text, r.answer.abstained, r.question.answers)
 
     def cited(r):
         return float(any(m.has_fact(s, c.text) for s in r.question.answers for c in r.answer.citations))
