@@ -13,7 +13,8 @@ from qa.sync import IngestReport, Progress
 
 
 def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: Settings | None = None,
-           progress: Progress = None, prune: bool = False, add: bool = False) -> IngestReport:
+           progress: Progress = None, prune: bool = False, add: bool = False,
+           namespace: str = "") -> IngestReport:
     """Sync the index with the articles under ``paths`` (default: ``seeds/``) and report the counts.
 
     Files are ``.txt`` (``date YYYY-MM[-DD]`` first line), ``.md``, ``.html`` pages, and ``.jsonl``/``.csv``
@@ -21,14 +22,17 @@ def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: 
     Without ``add`` the index afterwards holds exactly these articles; with ``add=True`` the articles of
     other files stay. A run that would remove more than half of the index, or in which every file was
     skipped, is refused (``SyncRefused``, nothing written) unless ``prune=True``. ``progress``: a bar on
-    the terminal (True/False), or a function called with (chunks written, chunks to write).
+    the terminal (True/False), or a function called with (chunks written, chunks to write). ``namespace``
+    (ending in ``/``) is put before the articles' ids, so same-named files from elsewhere never replace
+    them: the chat page adds its uploads as ``upload/<file name>``.
 
     >>> ingest("my/articles").added                  # one folder or file, or a list of them
     >>> ingest(["export.jsonl"], add=True).skipped   # the records that could not be used, and why
     """
     from qa.pipeline import pipeline_for
 
-    return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add)
+    return pipeline_for(_checked(settings)).ingest(paths, progress=progress, prune=prune, add=add,
+                                                   namespace=namespace)
 
 
 def remove(article_ids: Iterable[str] | str, *, settings: Settings | None = None) -> list[str]:

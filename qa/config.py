@@ -58,6 +58,8 @@ class Settings:
     llm_sentences: int = 0               # best sentences shown to the model to pick from; 0: the calibrated number
     calibration_path: Path | None = None  # fitted numbers (eval/calibrate.py); default: qa/calibration.json
     app_auth: str | None = field(default=None, repr=False)  # "user:password": the chat page asks for a login
+    login_lockout_after: int = 10        # failed logins in a row from one address before it is locked out
+    login_lockout_s: int = 120           # how long a lockout lasts (at most 300: the owner is back within 5 min)
     upload_dir: Path | None = None       # the chat page's uploaded article files; default: beside the index
     max_upload_mb: int = 20              # the largest article file the chat page takes
 
@@ -100,6 +102,11 @@ class Settings:
             user, _, password = self.app_auth.partition(":")
             if not user.strip() or not password:
                 raise ConfigError("QA_APP_AUTH must be user:password (both non-empty), e.g. QA_APP_AUTH=anna:geheim")
+        if not 1 <= self.login_lockout_after <= 1000:
+            raise ConfigError(f"QA_LOGIN_LOCKOUT_AFTER must be between 1 and 1000 failed logins, "
+                              f"got {self.login_lockout_after}")
+        if not 1 <= self.login_lockout_s <= 300:
+            raise ConfigError(f"QA_LOGIN_LOCKOUT_S must be between 1 and 300 seconds, got {self.login_lockout_s}")
         if self.mode not in MODES:
             raise ConfigError(f"QA_MODE must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.chroma_port is not None and not 1 <= self.chroma_port <= 65535:

@@ -134,6 +134,19 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+BATCH_NICENESS = 10   # of the threads that embed many texts at once (an ingest) against a question's own
+
+
+def yield_cpu() -> None:
+    """Lower the calling thread's CPU priority: an ingest's embedding threads yield the cores to the
+    thread that embeds a question, whichever process either runs in, so a question asked during an ingest
+    is answered at nearly its idle speed. (Linux: a thread's nice value is its own.)"""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BATCH_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the ingest only shares the cores evenly
+        pass
+
+
 def threads() -> int:
     """The cores this process may use."""
     try:

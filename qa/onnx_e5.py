@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.e5model import PROMPTS
-from qa.embedding import Span, _normalize, pool_spans, threads
+from qa.embedding import Span, _normalize, pool_spans, threads, yield_cpu
 from qa.errors import ModelError
 
 # Bump when the export or the quantization changes: stale files are rebuilt, and (through
@@ -161,7 +161,7 @@ class OnnxEncoder:
         if len(encodings) == 1 or self.workers == 1:
             states = [run(e) for e in encodings]
         else:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed") as pool:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed", initializer=yield_cpu) as pool:
                 states = list(pool.map(run, encodings))
         return states, [np.asarray(e.offsets, dtype=np.int64) for e in encodings]
 

@@ -232,12 +232,13 @@ class Pipeline:
         return (rewritten, *self.retrieve(rewritten))
 
     def ingest(self, paths: Iterable[Path | str] | Path | str | None = None, *, progress: Progress = None,
-               prune: bool = False, only_if_empty: bool = False, add: bool = False) -> IngestReport:
+               prune: bool = False, only_if_empty: bool = False, add: bool = False,
+               namespace: str = "") -> IngestReport:
         with self._ingest_lock:
             paths = [self.settings.seeds_dir] if paths is None else paths
             # The retriever sees the index's new generation stamp and rebuilds its BM25 on the next question.
             return ingest_paths(paths, self.store, self.embedder, self.settings, progress=progress, prune=prune,
-                                only_if_empty=only_if_empty, add=add)
+                                only_if_empty=only_if_empty, add=add, namespace=namespace)
 
     def remove(self, article_ids: Iterable[str] | str) -> list[str]:
         """Remove articles from the index by id (one, or several); the ids it held, in order (unknown ones are

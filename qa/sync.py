@@ -17,7 +17,7 @@ import hashlib
 import logging
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
@@ -66,7 +66,8 @@ def fingerprint(article: Article, settings: Settings) -> str:
 
 def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, settings: Settings, *,
          skipped: Sequence[Problem] = (), progress: Progress = None, prune: bool = False,
-         only_if_empty: bool = False, add: bool = False, files: Sequence[str] = ()) -> IngestReport:
+         only_if_empty: bool = False, add: bool = False, files: Sequence[str] = (),
+         namespace: str = "") -> IngestReport:
     """Bring ``store`` in line with ``articles``; files in ``skipped`` keep what the index has of them.
 
     ``prune``: allow a run that removes more than half of the index. ``only_if_empty``: sync only when
@@ -74,7 +75,8 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
     the articles of files other than ``files`` (the names of the files read); each of ``files`` still
     replaces what the index held of it, so a record deleted from an export goes. ``progress``: a bar on
     the terminal (True/False/None for "when stderr is one") showing articles/s and the time left, or a
-    function called with (articles written, articles to write).
+    function called with (articles written, articles to write). ``namespace``: the prefix of the articles'
+    ids and of ``files`` (see ``ingest_paths``).
     """
     with store.writing():
         if only_if_empty and store.count():
@@ -86,7 +88,7 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
             held = {a for a in held if any(belongs_to(a, name) for name in files)}
         # A file unreadable now is not gone: losing its chunks helps nobody. A record skipped from a file
         # that was read is: what the file holds now is all of it.
-        unread = [p.path.name for p in skipped if not p.record]
+        unread = [namespace + p.path.name for p in skipped if not p.record]
         gone = sorted(a for a in held - wanted if not any(belongs_to(a, name) for name in unread))
         if not prune and not add:
             _refuse_unconfirmed_removal(articles, skipped, states, gone, settings)
@@ -210,12 +212,16 @@ def _vectors_for(batch, embedder: Embedder) -> list[ArticleVectors]:
 
 def ingest_paths(paths: Iterable[Path | str] | Path | str, store: ChunkStore, embedder: Embedder, settings: Settings, *,
                  progress: Progress = None, prune: bool = False, only_if_empty: bool = False,
-                 add: bool = False) -> IngestReport:
+                 add: bool = False, namespace: str = "") -> IngestReport:
     """Read the articles under ``paths`` (one path, or several; a missing path raises before the index is
     touched), then sync.
 
-    ``add``: the articles of other files stay in the index (``sync``).
+    ``add``: the articles of other files stay in the index (``sync``). ``namespace``: put before every
+    article id, so these files' articles never meet those of same-named files from elsewhere (the chat
+    page's uploads are ``"upload/"``: a file name holds no ``/``, so no folder's article can collide).
     """
+    if namespace and not namespace.endswith("/"):
+        raise ValueError(f"a namespace ends with '/', got {namespace!r}")
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)   # one path, not its characters
     if not paths:
         raise ArticleError("no paths given; name the files or folders of articles to index")
@@ -225,6 +231,8 @@ def ingest_paths(paths: Iterable[Path | str] | Path | str, store: ChunkStore, em
                            f"{', '.join(map(str, paths))}; the index was left as it was")
     for problem in problems:
         log.warning("skipped %s", problem)
-    files = sorted({a.path.name for a in articles} | {p.path.name for p in problems})
+    files = sorted(namespace + name for name in {a.path.name for a in articles} | {p.path.name for p in problems})
+    if namespace:
+        articles = [replace(a, id=namespace + a.id) for a in articles]
     return sync(articles, store, embedder, settings, skipped=problems, progress=progress, prune=prune,
-                only_if_empty=only_if_empty, add=add, files=files)
+                only_if_empty=only_if_empty, add=add, files=files, namespace=namespace)

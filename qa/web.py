@@ -15,14 +15,14 @@ own copy of an upload waits in that folder too, so nothing is written outside it
 
 Serving starts lean: the index and the embedding model load at once, the language model when its mode
 is chosen (or at start with QA_MODE=llm). GRADIO_SERVER_PORT is taken as given: a busy port is an error,
-not quietly the next one. With QA_APP_AUTH every failed login in a row waits longer than the one before.
+not quietly the next one. With QA_APP_AUTH, logins are checked one at a time with a pause after each failure,
+and an address (or, for a flood from many, everyone) is locked out for a while after too many (``qa.login``).
 
     make run                # or: qa serve, python app.py → http://127.0.0.1:7860 (GRADIO_SERVER_NAME/_PORT)
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import hmac
@@ -33,8 +33,10 @@ import re
 import shutil
 import socket
 import threading
+import unicodedata
 import urllib.parse
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -43,6 +45,9 @@ from qa.articles import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
+from qa.german import german
+from qa.login import LoginLimiter
+from qa.questions import clean_text
 from qa.store import ArticleInfo
 from qa.sync import IngestReport
 
@@ -69,7 +74,11 @@ CSS = """
 .qa-passage { background: rgba(253, 230, 138, .35); }
 .qa-skip { color: #b45309; }
 """
-LOGIN_DELAY, LOGIN_MAX_DELAY = 0.25, 4.0  # seconds after a failed login; doubling with each failure in a row
+# The namespace of uploaded articles' ids: no file name holds a "/", so no article ingested from a folder,
+# the CLI or Python has an id in it, and an upload can never replace one of those.
+UPLOADS = "upload/"
+SHOWN_PER_REASON = 5     # skipped files or records listed under each reason in an upload's report
+_RECORD_AT = re.compile(r"(line|row) (\d+): ")   # where a record's problem stands in its file
 
 
 def escape(text: str) -> str:
@@ -177,7 +186,8 @@ def _origin(date: str, source: str, url: str) -> str:
 
 
 def render_error(message: str) -> str:
-    return f'<div class="qa-note qa-error">Fehler: {escape(message)}</div>'
+    """An error line; the package's English messages are shown in German."""
+    return f'<div class="qa-note qa-error">Fehler: {escape(_valid(german(message)))}</div>'
 
 
 @dataclass
@@ -199,26 +209,31 @@ class ChatApp:
         self.settings = settings or Settings.from_env()
         self._llm_warming = False
 
-    def respond(self, message: str, chat: object, session: Session | None, mode_label: str
-                ) -> Iterator[tuple[str, list[dict], Session]]:
+    def respond(self, message: str, chat: object = None, session: Session | None = None,
+                mode_label: str | None = None) -> Iterator[tuple[str, list[dict], Session]]:
         """Yield (textbox, chat, session) as the answer streams in.
 
-        ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history. The fast
-        answer shows at once; in the generated mode the model's words replace it as they stream.
+        ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history (none: a new
+        conversation); ``mode_label`` a label of ``MODES`` or a mode (none: QA_MODE). The question is
+        cleaned first, as every route cleans it (``qa.questions.clean_text``): what is shown and sent back
+        is what was asked. The fast answer shows at once; in the generated mode the model's words replace
+        it as they stream.
         """
+        typed = _valid(message) if isinstance(message, str) else ""   # what the box keeps when it must
+        message = clean_text(message) if isinstance(message, str) else message
         session = session if isinstance(session, Session) else self.new_session()
         try:
             chat = messages(chat)
         except QuestionError as exc:  # an API caller's history: say what is wrong, as the answer
             error = {"role": "assistant", "content": render_error(str(exc))}
-            yield message, [*_asked(message), error], self.new_session()
+            yield typed, [*_asked(message), error], self.new_session()
             return
         if len(chat) != session.shown:
             session = Session(conversation_from(chat, self.settings), len(chat))
         if not isinstance(message, str) or not message.strip():
-            yield message or "", chat, session  # empty input does nothing
+            yield typed, chat, session  # empty input does nothing
             return
-        mode = MODES.get(mode_label, mode_label if mode_label in MODES.values() else "extractive")
+        mode = MODES.get(mode_label, mode_label if mode_label in MODES.values() else self.settings.mode)
         turn = len(session.talk) + 1
         chat += [*_asked(message), {"role": "assistant", "content": _waiting("Suche in den Artikeln …")}]
         session.shown = len(chat)
@@ -247,12 +262,12 @@ class ChatApp:
             yield "", chat, session
         except QAError as exc:  # bad input: say why, keep the conversation
             chat[-1] = {"role": "assistant", "content": render_error(str(exc))}
-            yield message, chat, session
+            yield typed, chat, session
         except Exception as exc:  # a failure below us: one line, never a traceback
             log.exception("answering failed")
             chat[-1] = {"role": "assistant",
                         "content": render_error(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])}
-            yield message, chat, session
+            yield typed, chat, session
 
     def new_session(self) -> Session:
         """A conversation of its own, answered with this page's settings."""
@@ -280,40 +295,76 @@ class ChatApp:
         rows = [[a.title, a.date, _source_cell(a), a.file, a.chunks] for a in shown]
         return count, rows, [(f"{a.title} ({a.date}) · {a.id}", a.id) for a in shown]
 
-    def add_files(self, files: list | None, progress: Callable[[int, int], None] | None = None) -> str:
-        """Copy uploaded files to the upload folder and add their articles to the index; the report as HTML.
+    def add_files(self, files: list | None, progress: Callable[[int, int], None] | None = None, *,
+                  replace: bool = False) -> Upload:
+        """Add uploaded files to the index as ``upload/<name>``, beside what it holds; keep them in the
+        upload folder.
 
         A file of another type, over the size limit or with a name that is no plain file name is refused
-        with its reason; the index keeps every other article (``ingest(add=True)``).
+        with its reason. A file whose name an earlier upload already brought is held back unless
+        ``replace``: the page asks first. A second file of the same name in one upload is kept under a
+        name of its own (``name-2.txt``), or skipped when its bytes are the first one's. The files are
+        indexed from a staging folder and only then moved in, so a failed ingest leaves the upload folder
+        as it was.
         """
         from qa.api import ingest
 
         refused: list[tuple[str, str]] = []
-        taken: list[Path] = []
+        staged: dict[str, Path] = {}     # stored name -> the given file
+        origin: dict[str, str] = {}      # stored name -> the name it was given with (bidi controls removed)
+        notes: list[str] = []
+        held_back: list[str] = []
+        try:
+            uploaded = {a.file for a in self._held() if a.id.startswith(UPLOADS)}   # the files uploads brought
+        except QAError as exc:
+            return Upload(render_error(str(exc)))
         folder = self.settings.uploads
         for given in files or []:
             path = Path(getattr(given, "name", given))
-            reason = _upload_problem(path, self.settings.max_upload_mb)
+            name = stored_name(path.name)
+            reason = _upload_problem(path, name, self.settings.max_upload_mb)
             if reason:
                 refused.append((path.name, reason))
                 continue
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / path.name
-            partial = folder / f".{path.name}.part"
-            shutil.copyfile(path, partial)
-            os.replace(partial, target)  # a file already there (an earlier upload of it) is updated
-            taken.append(target)
-        if not taken:
-            return render_report(None, refused) if refused else render_error("Keine Datei gewählt.")
+            if name in staged:
+                twin = next((kept for kept, was in origin.items() if was == name
+                             and staged[kept].read_bytes() == path.read_bytes()), None)
+                if twin:
+                    refused.append((name, f"derselbe Inhalt wie {twin} in diesem Upload; einmal hinzugefügt"))
+                    continue
+                taken = set(staged) | uploaded | {p.name for p in folder.glob("*")}
+                first = name
+                name = _free_name(name, taken)
+                notes.append(f"{first}: noch eine Datei dieses Namens im selben Upload; gespeichert als {name}")
+            elif name in uploaded and not replace:
+                held_back.append(name)
+                continue
+            staged[name], origin[name] = path, stored_name(path.name)
+        if not staged:
+            if refused or held_back:
+                return Upload(render_report(None, refused, notes, held_back), _skip_list(self, None, refused),
+                              held_back)
+            return Upload(render_error("Keine Datei gewählt."))
+        staging = folder / f".staging-{uuid.uuid4().hex[:12]}"
         try:
-            report = ingest(taken, add=True, progress=progress or False, settings=self.settings)
+            staging.mkdir(parents=True)
+            for name, path in staged.items():
+                shutil.copyfile(path, staging / name)
+            report = ingest(sorted(staging.iterdir()), add=True, progress=progress or False,
+                            settings=self.settings, namespace=UPLOADS)
+            kept = {a.file for a in self._held() if a.id.startswith(UPLOADS)}
+            for name in staged:  # a file that gave no article at all is not kept
+                if name in kept:
+                    os.replace(staging / name, folder / name)
         except QAError as exc:
-            return render_report(None, refused) + render_error(str(exc))
-        held = {a.file for a in self._held()}
-        for path in taken:  # a file that gave no article at all is not kept
-            if path.name not in held:
-                path.unlink(missing_ok=True)
-        return render_report(report, refused)
+            return Upload(render_report(None, refused, notes, held_back) + render_error(str(exc)), None, held_back)
+        except OSError as exc:
+            return Upload(render_report(None, refused, notes, held_back)
+                          + render_error(f"das Upload-Verzeichnis {folder} ist nicht beschreibbar ({exc.strerror})"),
+                          None, held_back)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return Upload(render_report(report, refused, notes, held_back), _skip_list(self, report, refused), held_back)
 
     def _held(self) -> list[ArticleInfo]:
         from qa.api import list_articles
@@ -332,9 +383,9 @@ class ChatApp:
         except QAError as exc:
             return render_error(str(exc))
         for article_id in gone:
-            uploaded = self.settings.uploads / article_id
-            if "/" not in article_id and uploaded.is_file():
-                uploaded.unlink()
+            name = article_id.removeprefix(UPLOADS)
+            if article_id.startswith(UPLOADS) and ":" not in name and (self.settings.uploads / name).is_file():
+                (self.settings.uploads / name).unlink()
         names = "; ".join(f"{escape(titles.get(a, a))} ({escape(a)})" for a in gone) or "keiner"
         return f'<div class="qa-note">Entfernt: {names}.</div>'
 
@@ -387,8 +438,8 @@ def messages(chat: object) -> list[dict]:
         text = _plain(message.get("content")) if isinstance(message, dict) else None
         if text is None or message.get("role") not in ("user", "assistant"):
             raise QuestionError(f'chat history[{i}] must be a message {{"role": "user" or "assistant", '
-                                f'"content": text}}, got {message!r:.80}')
-        out.append({"role": message["role"], "content": text})
+                                f'"content": text}}, got {_valid(repr(message))[:80]}')
+        out.append({"role": message["role"], "content": _valid(text)})
     return out
 
 
@@ -400,6 +451,14 @@ def _plain(content: object) -> str | None:
                                          for part in content):
         return "".join(part["text"] for part in content)
     return None
+
+
+def _valid(text: str) -> str:
+    """``text`` with lone surrogates (not UTF-8, so not sendable) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _asked(message: object) -> list[dict]:
@@ -427,32 +486,101 @@ def conversation_from(chat: list[dict], settings: Settings | None = None) -> Con
     return talk
 
 
-def render_report(report: IngestReport | None, refused: list[tuple[str, str]]) -> str:
-    """What an upload did: added, updated and unchanged articles, and every skipped file or record with
-    its reason."""
+@dataclass(frozen=True)
+class Upload:
+    """What an upload did: the report as HTML, the full list of what was skipped as a text file (None when
+    nothing was), and the names held back because an earlier upload brought a file of that name."""
+
+    html: str
+    skipped_file: Path | None = None
+    held_back: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def render_report(report: IngestReport | None, refused: list[tuple[str, str]], notes: list[str] = (),
+                  held_back: list[str] = ()) -> str:
+    """What an upload did: added, updated and unchanged articles; the files held back or renamed; and what
+    was skipped, counted per reason with the first few of each (the whole list is a file to download)."""
     lines = []
     if report is not None:
         lines.append(f"{report.added} hinzugefügt, {report.updated} aktualisiert, {report.unchanged} unverändert"
                      f"; {report.chunks} Abschnitte im Index.")
-    skips = [(name, reason) for name, reason in refused]
-    skips += [(p.path.name, p.reason) for p in (report.skipped if report else ())]
+    lines += [escape(note) for note in notes]
+    if held_back:
+        lines.append('<span class="qa-skip">Nicht ersetzt, weil ein früherer Upload Dateien dieses Namens brachte: '
+                     + escape(", ".join(held_back)) + ". Zum Ersetzen „Gleichnamige ersetzen“ ankreuzen und "
+                     "erneut hinzufügen.</span>")
+    skips = skipped(report, refused)
     if skips:
-        lines.append(f"{len(skips)} übersprungen:")
-        lines += [f'<span class="qa-skip">{escape(name)}: {escape(reason)}</span>' for name, reason in skips]
+        groups: dict[str, list[str]] = {}
+        for name, reason in skips:
+            at = _RECORD_AT.match(reason)  # one record of an export: grouped by what was wrong with it
+            place = f"{name} Zeile {at.group(2)}" if at else name
+            groups.setdefault(reason[at.end():] if at else reason, []).append(place)
+        lines.append(f"{_number(len(skips))} übersprungen:")
+        for why, places in sorted(groups.items(), key=lambda group: -len(group[1])):
+            if len(places) == 1:
+                lines.append(f'<span class="qa-skip">{escape(places[0])}: {escape(german(why))}</span>')
+                continue
+            shown = ", ".join(places[:SHOWN_PER_REASON])
+            more = len(places) - SHOWN_PER_REASON
+            if more > 0:
+                shown += f" und {_number(more)} weitere (alle in der Liste zum Herunterladen)"
+            lines.append(f'<span class="qa-skip">{_number(len(places))} × {escape(german(why))}: '
+                         f"{escape(shown)}</span>")
     return '<div class="qa-note qa-report">' + "<br>".join(lines) + "</div>"
 
 
-def _upload_problem(path: Path, max_mb: int) -> str:
-    """Why an uploaded file is refused, or "" when it may be read."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return (f"Dateityp {path.suffix or '(keiner)'} wird nicht gelesen; Artikel sind "
+def skipped(report: IngestReport | None, refused: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(file name, reason) of everything an upload skipped: files refused by the page, then files and
+    records the reader could not use."""
+    return [*refused, *((p.path.name, p.reason) for p in (report.skipped if report else ()))]
+
+
+def _skip_list(app: "ChatApp", report: IngestReport | None, refused: list[tuple[str, str]]) -> Path | None:
+    """The whole list of what was skipped, one "file: reason" line each, as a file the page offers for
+    download (in Gradio's own upload folder, which it serves and clears)."""
+    skips = skipped(report, refused)
+    if not skips:
+        return None
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or app.settings.uploads / ".incoming") / "berichte"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"uebersprungen-{uuid.uuid4().hex[:8]}.txt"
+    path.write_text("".join(f"{name}: {german(reason)}\n" for name, reason in skips), encoding="utf-8")
+    return path
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # German digit groups: 49.995
+
+
+def stored_name(name: str) -> str:
+    """An uploaded file's name as it is kept: without control and format characters (a right-to-left
+    override would show ``txt.exe`` as ``exe.txt``), surrounding spaces removed."""
+    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp")).strip()
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name`` with ``-2``, ``-3`` … before its suffix: the first that is not in ``taken``."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    return next(f"{stem}-{n}{suffix}" for n in range(2, len(taken) + 3) if f"{stem}-{n}{suffix}" not in taken)
+
+
+def _upload_problem(path: Path, name: str, max_mb: int) -> str:
+    """Why an uploaded file (kept as ``name``) is refused, or "" when it may be read."""
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return (f"Dateityp {Path(name).suffix or '(keiner)'} wird nicht gelesen; Artikel sind "
                 + ", ".join(SUPPORTED_SUFFIXES) + "-Dateien")
-    if path.name.startswith(".") or path.name != path.name.strip() or any(c in path.name for c in "/\\\0"):
+    if not name or name.startswith(".") or any(c in name for c in "/\\\0"):
         return "der Dateiname muss ein einfacher Name sein, der nicht mit einem Punkt beginnt; bitte umbenennen"
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"die Datei ist nicht lesbar ({exc.strerror})"
     if size > max_mb * 1024 * 1024:
-        shown = f"{size:,}".replace(",", ".")  # German digit groups: 1.320.015
-        return f"die Datei hat {shown} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
+        return f"die Datei hat {_number(size)} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
     return ""
 
 
@@ -533,33 +661,46 @@ def _articles_tab(gr, app: ChatApp):
             # No file_types: Gradio would refuse another type with an English toast; the report says why.
             files = gr.File(label="Artikel hinzufügen (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
                             file_count="multiple", type="filepath", elem_id="qa-upload")
-            add = gr.Button("Zum Index hinzufügen", variant="primary", elem_id="qa-add")
+            with gr.Row():
+                add = gr.Button("Zum Index hinzufügen", variant="primary", elem_id="qa-add", scale=2)
+                replace = gr.Checkbox(label="Gleichnamige ersetzen", value=False, elem_id="qa-replace", scale=1,
+                                      info="Dateien, die ein früherer Upload unter diesem Namen brachte")
         with gr.Column(scale=2):
             chosen = gr.Dropdown(label="Artikel entfernen", multiselect=True, choices=[], elem_id="qa-remove-choice",
                                  info="Einen oder mehrere Artikel wählen; ihre Dateien bleiben erhalten.")
             drop = gr.Button("Aus dem Index entfernen", variant="stop", elem_id="qa-remove")
     report = gr.HTML(elem_id="qa-report")
+    skipped_file = gr.File(label="Alle übersprungenen Dateien und Datensätze", visible=False, interactive=False,
+                           elem_id="qa-skipped-file")
 
     def listed(text: str = ""):
         shown, rows, choices = app.list_articles(text or "")
         return shown, rows, gr.Dropdown(choices=choices, value=[])
 
-    def added(given, text, progress=gr.Progress()):
+    def added(files: list | None, filter_words: str | None = None, replace: bool = False, progress=gr.Progress()):
         def step(done: int, total: int) -> None:
             progress((done, total), desc="Artikel werden indexiert", unit="Artikel")
 
-        return (app.add_files(given, step), None, *listed(text))
+        done = app.add_files(files, step, replace=bool(replace))
+        # The files held back stay chosen, for a second click once "Gleichnamige ersetzen" is ticked.
+        keep = [f for f in files or [] if stored_name(Path(getattr(f, "name", f)).name) in done.held_back]
+        listing = str(done.skipped_file) if done.skipped_file else None
+        return (done.html, gr.File(value=listing, visible=listing is not None),
+                keep or None, False, *listed(filter_words))
 
-    def removed(ids, text):
-        return (app.remove_articles(ids), *listed(text))
+    def removed(article_ids: list[str] | None, filter_words: str | None = None):
+        return (app.remove_articles(article_ids), *listed(filter_words))
 
     shown = [count, table, chosen]
     words.change(listed, words, shown, api_visibility="private", queue=False)
-    # Syncing shares the cores with answering: one job at a time, in the same queue.
-    add.click(added, [files, words], [report, files, *shown], api_visibility="private", concurrency_limit=1,
-              concurrency_id="answer", show_progress_on=report)
-    drop.click(removed, [chosen, words], [report, *shown], api_visibility="private", concurrency_limit=1,
-               concurrency_id="answer", show_progress_on=report)
+    # Syncing runs in a queue of its own: a question never waits for an upload (the index's locks keep
+    # each question on one state of the index), and uploads and removals wait for each other.
+    # Also an API: /upload (files, and replace=True to replace earlier uploads of the same names) and
+    # /remove (article ids), each answering with the report the page shows.
+    add.click(added, [files, words, replace], [report, skipped_file, files, replace, *shown], api_name="upload",
+              concurrency_limit=1, concurrency_id="index", show_progress_on=report)
+    drop.click(removed, [chosen, words], [report, *shown], api_name="remove", concurrency_limit=1,
+               concurrency_id="index", show_progress_on=report)
     return listed, [words], shown
 
 
@@ -572,6 +713,7 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
     settings = settings or Settings.from_env()
     host = os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
     port = _port(host)  # before Gradio is imported: it reads GRADIO_SERVER_PORT with a bare int()
+    from starlette.middleware import Middleware
     auth = _login(*settings.app_auth.split(":", 1)) if settings.app_auth else None
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         log.warning("serving on %s without a login: anyone who reaches this address can use the app; "
@@ -585,8 +727,15 @@ def serve(settings: Settings | None = None, *, prevent_thread_lock: bool = False
     # wait for them; the language model only when its mode is the default (else when it is chosen).
     app.warm_up(llm=settings.mode == "llm")
     # An explicit port: left to itself, Gradio would move to the next free one without a word.
+    # Logins are throttled before Gradio sees them: one at a time, one failure a second, locked out after
+    # QA_LOGIN_LOCKOUT_AFTER (qa.login).
+    middleware = [Middleware(LoginLimiter, lockout_after=settings.login_lockout_after,
+                             lockout_s=settings.login_lockout_s)] if auth else []
+    # show_error: the handlers turn their own failures into German lines, so what reaches Gradio is its
+    # own refusal of a request (a server path given as an upload, a missing value), which says why.
     launched = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=True,
-                           show_error=False, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True)
+                           show_error=True, css=CSS, max_file_size=f"{settings.max_upload_mb}mb", quiet=True,
+                           app_kwargs={"middleware": middleware})
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat: http://{shown}:{port}/  (add your own articles in its tab „Artikel“; Ctrl+C stops it)", flush=True)
     if not prevent_thread_lock:
@@ -615,26 +764,13 @@ def _port(host: str) -> int:
 
 
 def _login(user: str, password: str):
-    """QA_APP_AUTH's check for Gradio's login form; each failed login in a row waits twice as long.
-
-    The count is shared by all clients (Gradio passes no request), so guessing is slow from anywhere. The
-    wait is an asyncio sleep, since Gradio awaits an async check: the page keeps serving meanwhile, and
-    attempts wait side by side rather than in a queue, so a flood of them never locks the owner out for
-    longer than the longest wait.
-    """
+    """QA_APP_AUTH's check for Gradio's login form. How often it may be asked is ``qa.login``'s job."""
     user_bytes, password_bytes = user.encode(), password.encode()
-    failures = 0
 
-    async def check(username: str, typed: str) -> bool:
-        nonlocal failures
+    def check(username: str, typed: str) -> bool:
         # Both compared in constant time, and both always: the time taken tells nothing about either.
         right_user = hmac.compare_digest(username.encode(), user_bytes)
         right_password = hmac.compare_digest(typed.encode(), password_bytes)
-        if right_user and right_password:
-            failures = 0
-            return True
-        failures = min(failures + 1, 16)  # past the longest wait; 2 ** failures stays a small number
-        await asyncio.sleep(min(LOGIN_DELAY * 2 ** (failures - 1), LOGIN_MAX_DELAY))
-        return False
+        return right_user and right_password
 
     return check
