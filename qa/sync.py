@@ -83,7 +83,9 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
             return IngestReport(chunks=store.count())
         states = store.article_states()
         wanted = {a.id for a in articles}
-        held = set(states) | store.sentence_articles()
+        # Only articles of this sync's namespace are its own to remove: a folder's sync leaves the chat
+        # page's uploads alone, and an upload every other article.
+        held = {a for a in set(states) | store.sentence_articles() if namespace_of(a) == namespace}
         if add:
             held = {a for a in held if any(belongs_to(a, name) for name in files)}
         # A file unreadable now is not gone: losing its chunks helps nobody. A record skipped from a file
@@ -91,7 +93,7 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
         unread = [namespace + p.path.name for p in skipped if not p.record]
         gone = sorted(a for a in held - wanted if not any(belongs_to(a, name) for name in unread))
         if not prune and not add:
-            _refuse_unconfirmed_removal(articles, skipped, states, gone, settings)
+            _refuse_unconfirmed_removal(articles, skipped, held, gone, settings)
         store.remove(gone)
 
         todo: list[tuple[Article, str]] = []
@@ -110,7 +112,12 @@ def sync(articles: Sequence[Article], store: ChunkStore, embedder: Embedder, set
                             chunks=store.count(), skipped=tuple(skipped), removed_ids=tuple(gone))
 
 
-def _refuse_unconfirmed_removal(articles, skipped, states, gone: list[str], settings: Settings) -> None:
+def namespace_of(article_id: str) -> str:
+    """The namespace an article was ingested in: its id up to the last ``/`` ("" for none)."""
+    return article_id[:article_id.rfind("/") + 1]
+
+
+def _refuse_unconfirmed_removal(articles, skipped, held: set[str], gone: list[str], settings: Settings) -> None:
     """``SyncRefused`` when the run looks like a mistake: nothing readable, or most of the index going.
 
     The seed articles do not count: replacing the default index's seeds with one's own articles is the
@@ -118,7 +125,7 @@ def _refuse_unconfirmed_removal(articles, skipped, states, gone: list[str], sett
     """
     seeds = {p.name for p in settings.seeds_dir.glob("*.txt")} if settings.seeds_dir.is_dir() else set()
     at_stake = [a for a in gone if a not in seeds]
-    held = len(set(states) - seeds)
+    held = len(held - seeds)
     if not at_stake:
         return
     if not articles and skipped:

@@ -102,13 +102,13 @@ def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInf
         if answer.answerer == "llm" and ASKED_AGAIN in answer.fallback_reason:
             parts.append('<div class="qa-note qa-fallback">Das Sprachmodell wurde ein zweites Mal gefragt, nur mit '
                          'dem zitierten Satz: seine erste Antwort war nicht verwendbar '
-                         f'({escape(answer.fallback_reason)}).</div>')
+                         f'({escape(german(answer.fallback_reason))}).</div>')
         elif answer.answerer == "extractive":
             parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells '
-                         f'hielt der Prüfung gegen ihre Quellen nicht stand ({escape(answer.fallback_reason)}).</div>')
+                         f'hielt der Prüfung gegen ihre Quellen nicht stand ({escape(german(answer.fallback_reason))}).</div>')
         else:
             parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
-                         f'Sprachmodells stand nicht darin ({escape(answer.fallback_reason)}).</div>')
+                         f'Sprachmodells stand nicht darin ({escape(german(answer.fallback_reason))}).</div>')
     parts.append(render_sources(answer.citations, turn, article))
     return "".join(parts)
 

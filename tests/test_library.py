@@ -167,6 +167,10 @@ def test_an_upload_named_like_an_indexed_article_never_replaces_it(library, tmp_
     assert "1 hinzugefügt, 0 aktualisiert" in report
     assert library.article(SEED).text == seed_text  # the seed, from its folder, is as it was
     assert "2.000 Streikenden" in library.article("upload/" + SEED).text
+    # A sync of the seeds folder (qa ingest seeds/) leaves the page's uploads alone, and they the seeds.
+    report = _pipelines[library.settings].ingest(SEEDS, progress=False)
+    assert (report.removed, report.unchanged) == (0, 5)
+    assert "2.000 Streikenden" in library.article("upload/" + SEED).text
 
 
 def test_a_second_upload_of_a_name_is_held_back_until_replacing_is_confirmed(library, tmp_path):
