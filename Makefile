@@ -19,7 +19,7 @@ NO_AMX    := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8
 CHROMIUM  := /usr/bin/chromium
 SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install run ask serve test eval bench bench-llm bench-load bench-chaos bench-scale clean
+.PHONY: install run ask serve test eval bench bench-llm bench-load bench-chaos bench-login bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,9 +61,13 @@ bench-llm: install
 bench-load: install
 	$(BIN)/python bench/load_app.py $(LOAD_ARGS)
 
-# Ingests killed at random points and two writers at once under a live app (about 10 min; run it alone).
+# Ingests killed at random points, two writers at once and page uploads under a live app (about 10 min; run it alone).
 bench-chaos: install
 	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
+
+# 40 wrong logins at once against a page with QA_APP_AUTH, then the right one until it works (about 3 min).
+bench-login: install
+	$(BIN)/python bench/login_flood.py $(LOGIN_ARGS)
 
 # 17,000 generated articles (≈100k chunks) and 2,000, embedded and on a Chroma server: ingest speed,
 # memory, disk, start-up and fast ask latency (bench/scale_results.md). About an hour on 2 cores; not in CI.

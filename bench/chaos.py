@@ -1,16 +1,23 @@
-"""Chaos: ingests killed at random points and two writers at once, while a live app answers throughout.
+"""Chaos: ingests killed at random points, two writers at once and uploads through the page, while a live
+app answers throughout.
 
 Generates a corpus (default 300 articles, varied from seeds/), indexes its first 60 articles, and starts
-``python app.py`` on that index. A client then asks a question through the ``/chat`` API about once a
-second until the end, counting every error (a raised call, or an answer that is an error line). Meanwhile:
+``python app.py`` on that index. A client asks 20 questions through the ``/chat`` API on the idle app (the
+idle latency), then one about once a second until the end, counting every error (a raised call, or an
+answer that is an error line) and timing each answer. Meanwhile:
 
 1. ``--kills`` times: a few articles of the folder are edited, added or deleted, ``qa ingest`` is started
    on the folder and killed with SIGKILL after a random 5–40 s (before, during or between batch writes);
 2. two ``qa ingest`` of the folder are started at once (the second must wait for the first);
-3. the index is compared with a clean ingest of the same files into a fresh index: the same chunks and
-   sentences (ids, texts, metadata, vectors within 0.01) and the same live BM25 entries.
+3. throughout 1 and 2, a second client uses the page's ``/upload`` and ``/remove`` APIs every few seconds:
+   new articles (named like the folder's: ``gen_00007.txt``), an edited one sent again with the
+   replace flag, and an uploaded one removed; an error line in a report counts as an error;
+4. the index is compared with a clean ingest of the same files into a fresh index (the folder, then the
+   kept uploads as ``upload/<name>``): the same chunks and sentences (ids, texts, metadata, vectors
+   within 0.01) and the same live BM25 entries.
 
-The report goes to stdout and ``bench/chaos_results.md``. Run it alone: the figures are the app's errors.
+The answer latency while an ingest or upload runs is held against the idle one (target: p95 ≤ 3× idle).
+The report goes to stdout and ``bench/chaos_results.md``. Run it alone: the figures are the app's.
 
     python bench/chaos.py [--articles 300] [--kills 5] [--seed 0]
 """
@@ -43,36 +50,111 @@ from qa.config import Settings  # noqa: E402
 from qa.embedding import Embedder  # noqa: E402
 from qa.store import ChunkStore  # noqa: E402
 from qa.sync import ingest_paths  # noqa: E402
-from qa.web import MODES  # noqa: E402
+from qa.web import UPLOADS  # noqa: E402
 
-FAST = next(label for label, mode in MODES.items() if mode == "extractive")
+
+class Busy:
+    """Whether an ingest (a ``qa ingest`` process) or a page upload or removal is running now."""
+
+    def __init__(self) -> None:
+        self.cli: subprocess.Popen | None = None
+        self.uploads = 0
+
+    def now(self) -> bool:
+        return self.uploads > 0 or (self.cli is not None and self.cli.poll() is None)
 
 
 class Asker(threading.Thread):
-    """Asks the live app one question after another until stopped; keeps every error it sees."""
+    """Asks the live app one question after another until stopped; keeps every error it sees, and each
+    answer's latency with whether the index was being changed meanwhile."""
 
-    def __init__(self, url: str, questions: list[str]) -> None:
+    def __init__(self, url: str, questions: list[str], busy: Busy) -> None:
         super().__init__(daemon=True)
-        self.url, self.questions = url, questions
+        self.url, self.questions, self.busy = url, questions, busy
         self.asked, self.errors = 0, []
+        self.latencies: list[tuple[float, bool]] = []   # (seconds, an ingest or upload ran at some point)
         self.stop = threading.Event()
+        self._rng = random.Random(1)
+        self._client = None
 
-    def run(self) -> None:
+    def ask(self) -> None:
         from gradio_client import Client
 
-        client = Client(self.url, verbose=False)
-        rng = random.Random(1)
+        self._client = self._client or Client(self.url, verbose=False)
+        question = self._rng.choice(self.questions)
+        busy = self.busy.now()
+        started = time.monotonic()
+        try:
+            _, chat = self._client.predict(question, api_name="/chat")   # history and mode: the defaults
+            text = message_text(chat[-1])
+            if "qa-error" in text or "Fehler:" in text:
+                self.errors.append(f"{question}: {text[:200]}")
+        except Exception as exc:  # noqa: BLE001 - any failure is what this bench counts
+            self.errors.append(f"{question}: {type(exc).__name__}: {exc}"[:300])
+        self.latencies.append((time.monotonic() - started, busy or self.busy.now()))
+        self.asked += 1
+
+    def run(self) -> None:
         while not self.stop.is_set():
-            question = rng.choice(self.questions)
-            try:
-                _, chat = client.predict(question, [], FAST, api_name="/chat")
-                text = message_text(chat[-1])
-                if "qa-error" in text or "Fehler:" in text:
-                    self.errors.append(f"{question}: {text[:200]}")
-            except Exception as exc:  # noqa: BLE001 - any failure is what this bench counts
-                self.errors.append(f"{question}: {type(exc).__name__}: {exc}"[:300])
-            self.asked += 1
+            self.ask()
             self.stop.wait(1.0)
+
+
+class Uploader(threading.Thread):
+    """Uses the page's /upload and /remove APIs every few seconds until stopped: new articles, an edited one
+    sent again with the replace flag, an uploaded one removed. Keeps every error and what it did."""
+
+    def __init__(self, url: str, pool: list[Path], work: Path, busy: Busy, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.url, self.pool, self.work, self.busy = url, pool, work, busy
+        self.rng = random.Random(seed + 7)
+        self.done: dict[str, int] = {"added": 0, "replaced": 0, "removed": 0}
+        self.errors: list[str] = []
+        self.stop = threading.Event()
+
+    def _call(self, what: str, *args, api_name: str) -> str:
+        from gradio_client import Client
+
+        self.busy.uploads += 1
+        try:
+            report = Client(self.url, verbose=False).predict(*args, api_name=api_name)[0]
+        except Exception as exc:  # noqa: BLE001 - any failure is what this bench counts
+            self.errors.append(f"{what}: {type(exc).__name__}: {exc}"[:300])
+            return ""
+        finally:
+            self.busy.uploads -= 1
+        if "qa-error" in report or "Fehler:" in report:
+            self.errors.append(f"{what}: {report[:300]}")
+        return report
+
+    def run(self) -> None:
+        from gradio_client import handle_file
+
+        uploaded: list[str] = []
+        while not self.stop.wait(self.rng.uniform(3, 8)):
+            roll = self.rng.random()
+            if uploaded and roll < 0.25:  # an edited version, replacing the earlier upload
+                name = self.rng.choice(uploaded)
+                path = self.work / "edited" / name
+                path.parent.mkdir(exist_ok=True)
+                path.write_text((self.work / "upload-pool" / name).read_text(encoding="utf-8")
+                                + f"\n\nUpdate {self.rng.randint(1, 10**6)}: Die Brücke kostet 120.000 Euro.\n",
+                                encoding="utf-8")
+                if "1 aktualisiert" in self._call(f"replace {name}", [handle_file(str(path)), ], "", True,
+                                                api_name="/upload"):
+                    self.done["replaced"] += 1
+            elif uploaded and roll < 0.4:
+                name = uploaded.pop(self.rng.randrange(len(uploaded)))
+                if "Entfernt" in self._call(f"remove {name}", [f"upload/{name}"], api_name="/remove"):
+                    self.done["removed"] += 1
+            else:
+                fresh = [p for p in self.pool if p.name not in uploaded]
+                if not fresh:
+                    continue
+                path = self.rng.choice(fresh)
+                if "1 hinzugefügt" in self._call(f"upload {path.name}", [handle_file(str(path))], api_name="/upload"):
+                    uploaded.append(path.name)
+                    self.done["added"] += 1
 
 
 def qa_ingest(folder: Path, env: dict) -> subprocess.Popen:
@@ -153,15 +235,23 @@ def main() -> None:
     first.communicate()
     note(f"indexed the first 60 articles (exit {first.returncode})")
     app, url = start_app(str(index))
-    asker = Asker(url, [p.question for p in load_pairs() if p.answerable][:40])
+    busy = Busy()
+    asker = Asker(url, [p.question for p in load_pairs() if p.answerable][:40], busy)
+    for _ in range(20):  # the idle latency: nothing else runs
+        asker.ask()
+    note(f"asked {asker.asked} questions on the idle app")
+    # Named like the folder's articles (gen_00001.txt …), other texts: an upload must never replace them.
+    uploader = Uploader(url, generate_corpus(ROOT / "seeds", work / "upload-pool", 40, seed=args.seed + 1), work,
+                        busy, args.seed)
     asker.start()
+    uploader.start()
     try:
         for path in pool[60:]:
             shutil.copy(path, folder)
         note(f"folder now holds {len(list(folder.glob('*.txt')))} articles")
         for k in range(args.kills):
             what = disturb(folder, pool, rng) if k else "no edit"
-            proc = qa_ingest(folder, env)
+            proc = busy.cli = qa_ingest(folder, env)
             delay = rng.uniform(5, 40)  # the model loads in ~8 s; a batch of 256 chunks embeds in ~13 s
             try:
                 proc.wait(delay)
@@ -172,13 +262,19 @@ def main() -> None:
                 note(f"ingest {k + 1} killed after {delay:.1f} s ({what})")
         disturb(folder, pool, rng)
         writers = [qa_ingest(folder, env), qa_ingest(folder, env)]
+        busy.cli = writers[1]
         outs = [w.communicate() for w in writers]
         waited = sum("waiting for it to finish" in err for _, err in outs)
         for w, (out, err) in zip(writers, outs):
             note(f"writer exit {w.returncode}: {out.strip().splitlines()[-1] if out.strip() else err.strip()[-200:]}")
         note(f"{waited} of 2 concurrent writers waited for the other")
+        uploader.stop.set()
+        uploader.join(300)
+        note(f"page uploads: {uploader.done['added']} added, {uploader.done['replaced']} replaced, "
+             f"{uploader.done['removed']} removed")
         time.sleep(3)  # a question or two on the final index
     finally:
+        uploader.stop.set()
         asker.stop.set()
         asker.join(60)
         app.terminate()
@@ -188,16 +284,27 @@ def main() -> None:
     clean = settings.with_(index_dir=work / "clean-index")
     embedder = Embedder(cache_dir=settings.cache_dir)
     ingest_paths([folder], ChunkStore(clean), embedder, clean, progress=False)
+    kept = sorted(p for p in settings.uploads.iterdir() if p.is_file() and not p.name.startswith("."))
+    if kept:
+        ingest_paths(kept, ChunkStore(clean), embedder, clean, progress=False, add=True, namespace=UPLOADS)
     equal, detail = same_index(snapshot(ChunkStore(settings)), snapshot(ChunkStore(clean)))
     note(f"final index equals a clean ingest: {'yes' if equal else 'NO'} ({detail})")
 
+    idle = _p50_p95([t for t, _ in asker.latencies[:20]])
+    during_all = [t for t, was_busy in asker.latencies[20:] if was_busy]
+    during = _p50_p95(during_all or [float("nan")])
     lines = [
-        "# Chaos: killed ingests and concurrent writers under a live app",
+        "# Chaos: killed ingests, concurrent writers and page uploads under a live app",
         "",
         f"- Date: {datetime.now().isoformat(timespec='seconds')}; nproc: {os.cpu_count()}; "
         f"corpus: {args.articles} generated articles (seed {args.seed}); command: `python bench/chaos.py "
         f"--articles {args.articles} --kills {args.kills} --seed {args.seed}`",
         f"- Questions answered by the live app during the run: {asker.asked}; errors seen: {len(asker.errors)}",
+        f"- Answer latency, idle (the first 20, nothing else running): p50 {idle[0]:.2f} s, p95 {idle[1]:.2f} s; "
+        f"while an ingest or upload ran ({len(during_all)} questions): p50 {during[0]:.2f} s, p95 {during[1]:.2f} s "
+        f"= {during[1] / idle[1]:.1f}× the idle p95 (target ≤ 3×)",
+        f"- Page uploads during the CLI ingests: {uploader.done['added']} added, {uploader.done['replaced']} "
+        f"replaced (with the flag), {uploader.done['removed']} removed; errors seen: {len(uploader.errors)}",
         f"- Ingests killed at random points: {sum('killed' in line for line in log)} of {args.kills}; "
         f"concurrent writers: 2 ({waited} waited)",
         f"- Final index equals a clean ingest of the same files: {'yes' if equal else 'NO'} ({detail})",
@@ -206,12 +313,16 @@ def main() -> None:
         "",
         *[f"    {line}" for line in log],
     ]
-    if asker.errors:
-        lines += ["", "## Errors", "", *[f"- {e}" for e in asker.errors[:30]]]
+    if asker.errors or uploader.errors:
+        lines += ["", "## Errors", "", *[f"- {e}" for e in (asker.errors + uploader.errors)[:30]]]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[:6]))
     shutil.rmtree(work, ignore_errors=True)
-    sys.exit(0 if equal and not asker.errors else 1)
+    sys.exit(0 if equal and not asker.errors and not uploader.errors and during[1] <= 3 * idle[1] else 1)
+
+
+def _p50_p95(values: list[float]) -> tuple[float, float]:
+    return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
 if __name__ == "__main__":

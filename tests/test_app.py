@@ -707,15 +707,23 @@ def _logins(url: str, password: str, n: int) -> list[int]:
 
 @pytest.mark.slow
 def test_wrong_logins_sent_at_once_are_checked_one_a_second_then_locked_out(app, serve_here):
-    url, _ = serve_here(app.settings.with_(app_auth="anna:geheim", login_lockout_after=8, login_lockout_s=6))
+    url, _ = serve_here(app.settings.with_(app_auth="anna:geheim"))  # the defaults: locked out after 10
     started = time.monotonic()
     statuses = _logins(url, "falsch", 12)
     took = time.monotonic() - started
     assert took >= 11.5, took  # one at a time, a second each; before: all 12 in about 4 s
-    assert sorted(statuses) == [400] * 8 + [429] * 4  # the 9th and later: locked out
-    assert _login(url, "geheim") == 429  # the lockout holds for the owner too, for a while
-    time.sleep(6)
+    assert sorted(statuses) == [400] * 10 + [429] * 2  # the 11th and 12th: locked out
+    assert _login(url, "geheim") == 429  # the lockout holds for the owner's address too, for a while
+
+
+@pytest.mark.slow
+def test_the_right_login_works_again_when_the_lockout_ends(app, serve_here):
+    url, _ = serve_here(app.settings.with_(app_auth="anna:geheim", login_lockout_after=3, login_lockout_s=5))
+    assert _logins(url, "falsch", 3) == [400] * 3
+    assert _login(url, "geheim") == 429
+    time.sleep(5)
     assert _login(url, "geheim") == 200
+    assert _login(url, "falsch") == 400  # a right login starts the count afresh
 
 
 def test_the_upload_api_asks_for_an_explicit_flag_before_replacing_and_refuses_server_paths(server, tmp_path):

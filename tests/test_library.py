@@ -77,8 +77,8 @@ def test_uploads_are_checked_kept_in_the_upload_folder_and_reported(library, tmp
     (given / "leer.txt").write_text("", encoding="utf-8")
     before = _files(tmp_path) - _files(given)
     steps = []
-    report = library.add_files([str(p) for p in sorted(given.iterdir())],
-                               lambda done, total: steps.append(total)).html
+    report = str(library.add_files([str(p) for p in sorted(given.iterdir())],
+                                   lambda done, total: steps.append(total)))
 
     assert "3 hinzugefügt, 0 aktualisiert, 0 unverändert" in report
     assert "bild.png: Dateityp .png wird nicht gelesen" in report
@@ -163,7 +163,7 @@ def _article(folder: Path, name: str, text: str) -> Path:
 def test_an_upload_named_like_an_indexed_article_never_replaces_it(library, tmp_path):
     seed_text = library.article(SEED).text
     given = _article(tmp_path / "given", SEED, "Die Gewerkschaft spricht von 2.000 Streikenden in Göttingen.")
-    report = library.add_files([str(given)]).html
+    report = str(library.add_files([str(given)]))
     assert "1 hinzugefügt, 0 aktualisiert" in report
     assert library.article(SEED).text == seed_text  # the seed, from its folder, is as it was
     assert "2.000 Streikenden" in library.article("upload/" + SEED).text
@@ -191,7 +191,7 @@ def test_two_files_of_one_name_in_one_upload_are_both_kept(library, tmp_path):
     first = _article(tmp_path / "a", "bericht.txt", "Die Fähre über die Elbe fährt ab 21:30 Uhr nicht mehr.")
     second = _article(tmp_path / "b", "bericht.txt", "Der Dom in Köln bekommt eine neue Glocke für 120.000 Euro.")
     again = _article(tmp_path / "c", "bericht.txt", "Der Dom in Köln bekommt eine neue Glocke für 120.000 Euro.")
-    html = library.add_files([str(first), str(second), str(again)]).html
+    html = str(library.add_files([str(first), str(second), str(again)]))
     assert "2 hinzugefügt" in html and "gespeichert als bericht-2.txt" in html
     assert "bericht.txt: derselbe Inhalt wie bericht-2.txt in diesem Upload" in html  # the third: the second's bytes
     assert "Elbe" in library.article("upload/bericht.txt").text
@@ -213,7 +213,7 @@ def test_a_failed_upload_leaves_no_copy_behind(tmp_path, embedder):
     (tmp_path / "index").write_text("kein Ordner", encoding="utf-8")  # the index path is a file
     app = ChatApp(Settings.from_env().with_(index_dir=tmp_path / "index", seeds_dir=SEEDS))
     given = _article(tmp_path / "given", "fähre.txt", "Die Fähre fährt heute nicht.")
-    html = app.add_files([str(given)]).html
+    html = str(app.add_files([str(given)]))
     assert "Fehler:" in html
     uploads = app.settings.uploads
     assert not uploads.exists() or not [p for p in uploads.rglob("*") if p.is_file()]
@@ -232,9 +232,10 @@ def test_the_report_of_a_huge_export_counts_per_reason_and_offers_the_whole_list
         done = ChatApp(roomy).add_files([str(export)])
     finally:
         _pipelines.pop(roomy, None)
-    assert "5 hinzugefügt" in done.html and "49.995 übersprungen" in done.html
-    assert len(done.html) < 3_000, len(done.html)  # counted per reason, five places shown, not 49,995 lines
-    assert "49.995 ×" in done.html and "und 49.990 weitere" in done.html
+    html = str(done)
+    assert "5 hinzugefügt" in html and "49.995 übersprungen" in html
+    assert len(html) < 3_000, len(html)  # counted per reason, five places shown, not 49,995 lines
+    assert "49.995 ×" in html and "und 49.990 weitere" in html
     listed = done.skipped_file.read_text(encoding="utf-8").splitlines()
     assert len(listed) == 49_995 and listed[0].startswith("gross.jsonl: Zeile 1: ")
-    assert "line" not in done.html and "the record" not in done.html  # German, as the whole page
+    assert "line" not in html and "the record" not in html  # German, as the whole page
