@@ -6,8 +6,9 @@ Generates a corpus (default 300 articles, varied from seeds/), indexes its first
 idle latency), then one about once a second until the end, counting every error (a raised call, or an
 answer that is an error line) and timing each answer. Meanwhile:
 
-1. ``--kills`` times: a few articles of the folder are edited, added or deleted, ``qa ingest`` is started
-   on the folder and killed with SIGKILL after a random 5–40 s (before, during or between batch writes);
+1. ``--kills`` times: ``qa ingest`` is started on the folder and killed with SIGKILL (before, during or
+   between batch writes): the first, which indexes the 240 new articles, after a random 5–40 s; each
+   later one, after 25–40 articles were edited, one deleted and one added, after a random 2–9 s;
 2. two ``qa ingest`` of the folder are started at once (the second must wait for the first);
 3. throughout 1 and 2, a second client uses the page's ``/upload`` and ``/remove`` APIs every few seconds:
    new articles (named like the folder's: ``gen_00007.txt``), an edited one sent again with the
@@ -131,9 +132,11 @@ class Uploader(threading.Thread):
         from gradio_client import handle_file
 
         uploaded: list[str] = []
-        while not self.stop.wait(self.rng.uniform(3, 8)):
-            roll = self.rng.random()
-            if uploaded and roll < 0.25:  # an edited version, replacing the earlier upload
+        for step in range(10**6):
+            if self.stop.wait(self.rng.uniform(1, 4)):
+                break
+            action = ("upload", "upload", "replace", "upload", "remove")[step % 5]
+            if uploaded and action == "replace":  # an edited version, replacing the earlier upload
                 name = self.rng.choice(uploaded)
                 path = self.work / "edited" / name
                 path.parent.mkdir(exist_ok=True)
@@ -143,7 +146,7 @@ class Uploader(threading.Thread):
                 if "1 aktualisiert" in self._call(f"replace {name}", [handle_file(str(path)), ], "", True,
                                                 api_name="/upload"):
                     self.done["replaced"] += 1
-            elif uploaded and roll < 0.4:
+            elif uploaded and action == "remove":
                 name = uploaded.pop(self.rng.randrange(len(uploaded)))
                 if "Entfernt" in self._call(f"remove {name}", [f"upload/{name}"], api_name="/remove"):
                     self.done["removed"] += 1
@@ -162,10 +165,10 @@ def qa_ingest(folder: Path, env: dict) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def disturb(folder: Path, pool: list[Path], rng: random.Random) -> str:
-    """Edit two articles, delete one, and bring back one from ``pool``: what a user's folder does."""
+def disturb(folder: Path, pool: list[Path], rng: random.Random, edits: int = 2) -> str:
+    """Edit ``edits`` articles, delete one, and bring back one from ``pool``: what a user's folder does."""
     present = sorted(folder.glob("*.txt"))
-    for path in rng.sample(present, 2):
+    for path in rng.sample(present, edits):
         path.write_text(path.read_text(encoding="utf-8") + f"\n\nNachtrag {rng.randint(1, 10**6)}: Die Lage "
                         "blieb am Abend bis 21:30 Uhr ruhig.\n", encoding="utf-8")
     gone = rng.choice(present)
@@ -173,7 +176,7 @@ def disturb(folder: Path, pool: list[Path], rng: random.Random) -> str:
     back = [p for p in pool if not (folder / p.name).exists()]
     if back:
         shutil.copy(rng.choice(back), folder)
-    return f"edited 2, deleted {gone.name}"
+    return f"edited {edits}, deleted {gone.name}"
 
 
 def snapshot(store: ChunkStore) -> dict:
@@ -250,9 +253,11 @@ def main() -> None:
             shutil.copy(path, folder)
         note(f"folder now holds {len(list(folder.glob('*.txt')))} articles")
         for k in range(args.kills):
-            what = disturb(folder, pool, rng) if k else "no edit"
+            # Enough work that a kill falls inside it: the model loads in ~3 s, and 30 edited articles (about
+            # 150 chunks) take some 5 s more on 2 cores; the first run indexes 240 new articles.
+            what = disturb(folder, pool, rng, edits=rng.randint(25, 40)) if k else "no edit"
             proc = busy.cli = qa_ingest(folder, env)
-            delay = rng.uniform(5, 40)  # the model loads in ~8 s; a batch of 256 chunks embeds in ~13 s
+            delay = rng.uniform(5, 40) if k == 0 else rng.uniform(2, 9)
             try:
                 proc.wait(delay)
                 note(f"ingest {k + 1} finished before its kill at {delay:.1f} s (exit {proc.returncode}; {what})")

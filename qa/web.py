@@ -7,11 +7,13 @@ cited passage opens its whole article in the page (title, date, source and addre
 marked). Everything shown is escaped first and the chat renders no Markdown or LaTeX, so HTML, a script,
 ``**stars**`` or an image link typed into the chat, or standing in an article, is shown as text. The
 ``/chat`` API takes its history as plain JSON, so a wrongly shaped one is answered with a sentence saying
-what is wrong.
+what is wrong; history and mode may be left out. Every message the page shows is German (``qa.german``).
 
 Uploaded files (``.txt``, ``.md``, ``.html``, ``.jsonl``, ``.csv``; at most QA_MAX_UPLOAD_MB each) are kept
-in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds; Gradio's
-own copy of an upload waits in that folder too, so nothing is written outside it and the index.
+in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds, as
+articles ``upload/<name>`` that no other article can be (an upload replaces only an earlier upload, and only
+when asked to); Gradio's own copy of an upload waits in that folder too, so nothing is written outside it
+and the index. Uploads and removals have a queue of their own, apart from the answers'.
 
 Serving starts lean: the index and the embedding model load at once, the language model when its mode
 is chosen (or at start with QA_MODE=llm). GRADIO_SERVER_PORT is taken as given: a busy port is an error,
@@ -292,7 +294,7 @@ class ChatApp:
         count = f"{len(held)} Artikel im Index" + (f", {len(shown)} passen zum Filter" if words.strip() else "")
         if words.strip() and not shown:
             count += " (gesucht wird in Titel, Datum, Quelle, Datei und Adresse, nicht im Text)"
-        rows = [[a.title, a.date, _source_cell(a), a.file, a.chunks] for a in shown]
+        rows = [[a.title, a.date, _source_cell(a), stored_name(a.file), a.chunks] for a in shown]  # no bidi tricks
         return count, rows, [(f"{a.title} ({a.date}) · {a.id}", a.id) for a in shown]
 
     def add_files(self, files: list | None, progress: Callable[[int, int], None] | None = None, *,
@@ -309,37 +311,14 @@ class ChatApp:
         """
         from qa.api import ingest
 
-        refused: list[tuple[str, str]] = []
-        staged: dict[str, Path] = {}     # stored name -> the given file
-        origin: dict[str, str] = {}      # stored name -> the name it was given with (bidi controls removed)
-        notes: list[str] = []
-        held_back: list[str] = []
         try:
             uploaded = {a.file for a in self._held() if a.id.startswith(UPLOADS)}   # the files uploads brought
         except QAError as exc:
             return Upload(render_error(str(exc)))
         folder = self.settings.uploads
-        for given in files or []:
-            path = Path(getattr(given, "name", given))
-            name = stored_name(path.name)
-            reason = _upload_problem(path, name, self.settings.max_upload_mb)
-            if reason:
-                refused.append((path.name, reason))
-                continue
-            if name in staged:
-                twin = next((kept for kept, was in origin.items() if was == name
-                             and staged[kept].read_bytes() == path.read_bytes()), None)
-                if twin:
-                    refused.append((name, f"derselbe Inhalt wie {twin} in diesem Upload; einmal hinzugefügt"))
-                    continue
-                taken = set(staged) | uploaded | {p.name for p in folder.glob("*")}
-                first = name
-                name = _free_name(name, taken)
-                notes.append(f"{first}: noch eine Datei dieses Namens im selben Upload; gespeichert als {name}")
-            elif name in uploaded and not replace:
-                held_back.append(name)
-                continue
-            staged[name], origin[name] = path, stored_name(path.name)
+        plan = _plan_upload([Path(getattr(f, "name", f)) for f in files or []], uploaded, folder,
+                            self.settings.max_upload_mb, replace)
+        staged, refused, notes, held_back = plan.staged, plan.refused, plan.notes, plan.held_back
         if not staged:
             if refused or held_back:
                 return Upload(render_report(None, refused, notes, held_back), _skip_list(self, None, refused),
@@ -484,6 +463,43 @@ def conversation_from(chat: list[dict], settings: Settings | None = None) -> Con
                 talk.record(question, Answer(said, question=question))
             question = None
     return talk
+
+
+@dataclass
+class _UploadPlan:
+    staged: dict[str, Path] = field(default_factory=dict)   # the name it is kept as -> the given file
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    held_back: list[str] = field(default_factory=list)
+
+
+def _plan_upload(given: list[Path], uploaded: set[str], folder: Path, max_mb: int, replace: bool) -> _UploadPlan:
+    """Which of the ``given`` files are added, under which names, and which are refused or held back.
+
+    ``uploaded``: the names of the files earlier uploads brought (held back unless ``replace``). A second
+    file of one name in the same upload gets a name of its own, unless its bytes are an earlier one's."""
+    plan = _UploadPlan()
+    origin: dict[str, str] = {}      # the name it is kept as -> the name it was given with
+    for path in given:
+        name = stored_name(path.name)
+        reason = _upload_problem(path, name, max_mb)
+        if reason:
+            plan.refused.append((path.name, reason))
+            continue
+        if name in plan.staged:
+            twin = next((kept for kept, was in origin.items()
+                         if was == name and plan.staged[kept].read_bytes() == path.read_bytes()), None)
+            if twin:
+                plan.refused.append((name, f"derselbe Inhalt wie {twin} in diesem Upload; einmal hinzugefügt"))
+                continue
+            first, name = name, _free_name(name, set(plan.staged) | uploaded | {p.name for p in folder.glob("*")})
+            plan.notes.append(f"{first}: noch eine Datei dieses Namens im selben Upload; gespeichert als {name}")
+        elif name in uploaded and not replace:
+            if name not in plan.held_back:
+                plan.held_back.append(name)
+            continue
+        plan.staged[name], origin[name] = path, stored_name(path.name)
+    return plan
 
 
 @dataclass(frozen=True)
@@ -666,8 +682,10 @@ def _articles_tab(gr, app: ChatApp):
                 replace = gr.Checkbox(label="Gleichnamige ersetzen", value=False, elem_id="qa-replace", scale=1,
                                       info="Dateien, die ein früherer Upload unter diesem Namen brachte")
         with gr.Column(scale=2):
+            # allow_custom_value: an API caller names ids its session was never offered (/remove).
             chosen = gr.Dropdown(label="Artikel entfernen", multiselect=True, choices=[], elem_id="qa-remove-choice",
-                                 info="Einen oder mehrere Artikel wählen; ihre Dateien bleiben erhalten.")
+                                 info="Einen oder mehrere Artikel wählen; ihre Dateien bleiben erhalten.",
+                                 allow_custom_value=True)
             drop = gr.Button("Aus dem Index entfernen", variant="stop", elem_id="qa-remove")
     report = gr.HTML(elem_id="qa-report")
     skipped_file = gr.File(label="Alle übersprungenen Dateien und Datensätze", visible=False, interactive=False,

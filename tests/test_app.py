@@ -742,4 +742,5 @@ def test_the_upload_api_asks_for_an_explicit_flag_before_replacing_and_refuses_s
     # A path on the server, sent as a browser would send an uploaded file's: refused, saying which and why.
     done = _queue(server, "upload", [[{"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}], "", False])
     assert not done[-1]["success"] and "/etc/hostname" in (done[-1]["output"]["error"] or ""), done[-1]
-    assert "upload/faehre.txt" in client.predict(["upload/faehre.txt"], api_name="/remove")[0]
+    fresh = Client(server, verbose=False)  # a session that was never offered the id
+    assert "upload/faehre.txt" in fresh.predict(["upload/faehre.txt"], api_name="/remove")[0]
