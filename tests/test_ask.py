@@ -4,6 +4,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,15 +32,12 @@ HARD = {
     "mitsotakis": "top3: 'Regierungschef' vs 'Ministerpräsident': the passage ranks 10th in hybrid retrieval",
     "video-beginn": "facts: retrieved at rank 2, but the answerer prefers a sentence about the Tuesday video call",
     "en-soldiers": "top3: the English question ranks the 70.000 passage 9th: no lexical help across languages",
-    "pp-hilfe-armee": "facts: 'Hilfe für die Armee' picks Putin's reply to Biden, not the "
-                      "'Verteidigungsmaterial' sentence",
     "pp-spaete-stunde": "facts: answers with the sentence giving the time, not the one saying why the hour is "
                         "no problem",
     "pp-paesse": "declined: 'Ausweisdokumente' vs 'Pässe': no sentence scores high enough, so it abstains",
     "interfax": "facts: the agency is named in the sentence around the Peskow quote the answerer picks",
     "en-invasion-2022": "top3: cross-language: the supporting passage is not in the top 3",
     # Since the decision was fitted again with the best-sentence ranking in retrieval (2026-12-03).
-    "minsk": "declined: its evidence scores below the fitted answer_at 0.403",
     # Near misses: a sentence about the same event scores as an answer, though the asked detail is missing.
     "no-telefonat-ergebnis": "answered: near miss: answers with the call's agenda",
     "no-selenskyj-nach-telefonat": "answered: near miss: answers with the sentence announcing the call",
@@ -53,8 +51,6 @@ HARD = {
     "en2-georgia": "top3: the supporting passage is not in the top 3",
     "en2-dpa": "facts: the supporting passage ranks in the top 3, but the answer quotes the NATO sentence "
                "that details were not published",
-    "en-blinken": "facts: the Blinken passage ranks 3rd (BM25 puts it first, the best-sentence vote does not); the "
-                  "answerer picks Biden's sentence of the first passage, its rank weighing more",
     "en2-relations": "facts: answers with the sentence before the 'beklagenswert' one",
     "en2-structure": "facts: answers with the sentence about the proposals within a week",
     "en2-provocative": "facts: answers with the article's first sentence about the security dialogue",
@@ -85,11 +81,47 @@ HARD = {
     # Questions that ask two things: each part is answered, but one part with the wrong sentence.
     "tp-beginn-leitung": "facts: the first part misses as in 'video-beginn': the Tuesday call's agenda outscores "
                          "its start",
-    "tp-selenskyj-front-telefonat": "facts: the second part answers with Putin's call to Biden, not Selenskyj's "
-                                    "(since the attention-fused int8 export, 2026-12-05)",
     "tp-elysee-normandie": "facts: the question as a whole scores below the calibrated decision, so it is "
                            "declined unsplit",
 }
+
+
+def _int8_kernels() -> str:
+    """The family of ONNX Runtime int8 kernels this CPU runs: ``vnni`` (AVX-512 VNNI, AVX-VNNI or AMX) or
+    ``avx2``. The int8 vectors round differently with each, and a few near-tied questions flip with them."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return "avx2"
+    return "vnni" if flags & {"avx512_vnni", "avx_vnni", "amx_int8"} else "avx2"
+
+
+KERNELS = _int8_kernels()
+# Misses that depend on the CPU's int8 kernels, measured on each: the Intel Xeon with AVX-512 VNNI of the
+# sessions up to 2026-12-07, and an AMD EPYC with AVX2 only (2026-12-07, this file's first run there:
+# these seven flipped, the code unchanged since c8506e0). Same code, same model file, other roundings.
+HARD_BY_KERNELS = {
+    "vnni": {
+        "minsk": "declined: its evidence scores below the fitted answer_at 0.403",
+        "pp-hilfe-armee": "facts: 'Hilfe für die Armee' picks Putin's reply to Biden, not the "
+                          "'Verteidigungsmaterial' sentence",
+        "en-blinken": "facts: the Blinken passage ranks 3rd (BM25 puts it first, the best-sentence vote does not); "
+                      "the answerer picks Biden's sentence of the first passage, its rank weighing more",
+        "tp-selenskyj-front-telefonat": "facts: the second part answers with Putin's call to Biden, not "
+                                        "Selenskyj's (since the attention-fused int8 export, 2026-12-05)",
+    },
+    "avx2": {
+        "minsk": "top3: the Minsk passage ranks 4th (3rd with the VNNI kernels, where it is declined)",
+        "pp-hilfe-armee": "declined: no sentence scores high enough for 'Hilfe für die Armee' (on VNNI it "
+                          "picks Putin's reply to Biden)",
+        "en2-normandy-members": "facts: answers with the sentence appealing to Putin to continue the Normandy "
+                                "format talks, not the one naming its members",
+        "no-sprengkoepfe": "answered: near miss: answers with the sentence about 120.000 soldiers",
+        "no-h-en-dauer-selenskyj-telefonat": "answered: near miss: answers with Putin's sentence about proposals "
+                                             "within a week",
+    },
+}
+HARD.update(HARD_BY_KERNELS[KERNELS])
 
 
 def _cases(pairs):
