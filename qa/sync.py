@@ -125,7 +125,7 @@ def _refuse_unconfirmed_removal(articles, skipped, held: set[str], gone: list[st
     """
     seeds = {p.name for p in settings.seeds_dir.glob("*.txt")} if settings.seeds_dir.is_dir() else set()
     at_stake = [a for a in gone if a not in seeds]
-    held = len(held - seeds)
+    own = len(held - seeds)
     if not at_stake:
         return
     if not articles and skipped:
@@ -133,9 +133,9 @@ def _refuse_unconfirmed_removal(articles, skipped, held: set[str], gone: list[st
         raise SyncRefused(f"every file was skipped ({reasons}), so this run would remove all {len(at_stake)} "
                           "articles of the index; nothing was changed. Fix the files, or pass --prune "
                           "(prune=True) to remove them")
-    if len(at_stake) > held / 2:
+    if len(at_stake) > own / 2:
         names = ", ".join(at_stake[:5]) + (f" and {len(at_stake) - 5} more" if len(at_stake) > 5 else "")
-        raise SyncRefused(f"this run would remove {len(at_stake)} of the index's {held} articles ({names}), "
+        raise SyncRefused(f"this run would remove {len(at_stake)} of the index's {own} articles ({names}), "
                           "because their files are not among the ones given; nothing was changed. Give all "
                           "the folders of the index, or pass --prune (prune=True) to remove them")
 

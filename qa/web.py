@@ -51,7 +51,7 @@ from qa.german import german
 from qa.login import LoginLimiter
 from qa.questions import clean_text
 from qa.store import ArticleInfo
-from qa.sync import IngestReport
+from qa.sync import IngestReport, namespace_of
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,7 @@ class ChatApp:
         from qa.api import ingest
 
         try:
-            uploaded = {a.file for a in self._held() if a.id.startswith(UPLOADS)}   # the files uploads brought
+            uploaded = self._uploaded_files()
         except QAError as exc:
             return Upload(render_error(str(exc)))
         folder = self.settings.uploads
@@ -331,7 +331,7 @@ class ChatApp:
                 shutil.copyfile(path, staging / name)
             report = ingest(sorted(staging.iterdir()), add=True, progress=progress or False,
                             settings=self.settings, namespace=UPLOADS)
-            kept = {a.file for a in self._held() if a.id.startswith(UPLOADS)}
+            kept = self._uploaded_files()
             for name in staged:  # a file that gave no article at all is not kept
                 if name in kept:
                     os.replace(staging / name, folder / name)
@@ -350,6 +350,10 @@ class ChatApp:
 
         return list_articles(settings=self.settings)
 
+    def _uploaded_files(self) -> set[str]:
+        """The names of the files whose articles uploads brought to the index."""
+        return {a.file for a in self._held() if namespace_of(a.id) == UPLOADS}
+
     def remove_articles(self, article_ids: list[str] | None) -> str:
         """Remove the chosen articles from the index; an uploaded single-article file goes with its article."""
         from qa.api import remove
@@ -363,7 +367,7 @@ class ChatApp:
             return render_error(str(exc))
         for article_id in gone:
             name = article_id.removeprefix(UPLOADS)
-            if article_id.startswith(UPLOADS) and ":" not in name and (self.settings.uploads / name).is_file():
+            if namespace_of(article_id) == UPLOADS and ":" not in name and (self.settings.uploads / name).is_file():
                 (self.settings.uploads / name).unlink()
         names = "; ".join(f"{escape(titles.get(a, a))} ({escape(a)})" for a in gone) or "keiner"
         return f'<div class="qa-note">Entfernt: {names}.</div>'
