@@ -1,4 +1,8 @@
-"""Prompts are text files in ``prompts/``, loaded by name and rendered strictly: a missing variable is an error."""
+"""Prompts are text files in ``prompts/``, loaded by name and rendered strictly: a missing variable is an error.
+
+A checkout reads its top-level ``prompts/`` folder, the one people edit; an installed wheel reads the copy of
+it that the build puts in the package as ``qa/prompt_files/`` (pyproject.toml). Never the current folder.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pathlib import Path
 
 from qa.errors import QAError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+_PACKAGE = Path(__file__).resolve().parent
+# The packaged copy first: beside an installed package, ../prompts would be a folder of site-packages.
+PROMPTS_DIR = _PACKAGE / "prompt_files" if (_PACKAGE / "prompt_files").is_dir() else _PACKAGE.parent / "prompts"
 
 
 @lru_cache(maxsize=None)
