@@ -186,13 +186,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _eval(argv: list[str]) -> int:
+    """The checkout's eval suite (``python -m eval``), run in a process of its own: the eval is no part of
+    the package, and an installed wheel has none."""
+    import subprocess
+
     from qa.config import PROJECT_ROOT as ROOT  # the checkout: eval/ sits beside qa/
 
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from eval.run import main as run_eval
-
-    return run_eval(argv)
+    if not (ROOT / "eval" / "run.py").is_file():
+        raise QAError(f"qa eval needs a checkout of the repository: it runs the eval/ folder beside qa/, and "
+                      f"{ROOT} has none; run it in a clone of the repository")
+    # The current folder stays the user's (relative --out, --distractors); -P keeps a folder named eval in it
+    # from standing in for the checkout's.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-P", "-m", "eval", *argv], env={**os.environ, "PYTHONPATH": path})
+    return done.returncode
 
 
 def _error_line(exc: Exception) -> str:
