@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 import qa.lexical as lexical  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.retrieval import german_stemmer  # noqa: E402
+from qa.tokens import german_stemmer  # noqa: E402
 from qa.store import ChunkStore  # noqa: E402
 from scale import _questions  # noqa: E402
 

@@ -9,7 +9,7 @@ import re
 from qa.answer import Answer
 from qa.prompts import load_prompt
 from qa.questions import language_of
-from qa.retrieval import german_stemmer
+from qa.tokens import german_stemmer
 from qa.verify import FactChecker
 
 _QUOTED = re.compile(r"„[^„“]*“|“[^“”]*”|\"[^\"]*\"")   # innermost quotes; nested ones go in turn

@@ -13,7 +13,7 @@ A process loads the records it has not seen when the index's generation stamp ch
 any process), applies them in order, and scores BM25 (Lucene's variant, as ``bm25s``) in memory over the
 live chunks: start-up reads compact postings instead of tokenising every chunk, and a second process sees
 another's ingest at its next question. Tokens are those of ``bm25s`` with the Snowball German stemmer,
-German stop words and the pattern that keeps „120.000“ and „21:30“ whole.
+German stop words and the pattern that keeps „120.000“ and „21:30“ whole (``qa.tokens``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from itertools import chain
 
 import numpy as np
 
+from qa.tokens import TOKEN_PATTERN, tokenize
+
 K1, B = 1.5, 0.75          # bm25s's defaults, as llama-index's BM25Retriever used them
 HEAD_CHARS, MODIFIER_CHARS = 5, 4   # a question's word matches the compounds it ends (chosen, not fitted)
 MERGE_AT = 8               # segments in memory; more are merged (a question looks up each term in each one)
@@ -38,24 +40,9 @@ _ADD, _REMOVE = "add", "remove"
 _PLACEHOLDER = [0.0]       # Chroma wants a vector for every record; these records are never searched by one
 
 
-def tokenize(texts: list[str], stemmer, *, query: bool = False) -> list[list[str]]:
-    """Stemmed tokens of each text: German stop words dropped from chunks; a question keeps them (only
-    English ones are dropped), as llama-index's ``BM25Retriever`` tokenised both before the index moved
-    into Chroma. A kept „der“ or „den“ still matches chunks, where the stems of „deren“ and „denen“ are
-    the same, and the eval ranks better with it (hit@1 0.69 against 0.64 without, docs/measurements.md)."""
-    import bm25s
-
-    from qa.retrieval import TOKEN_PATTERN
-
-    return bm25s.tokenize(texts, stopwords="english" if query else "de", stemmer=stemmer,
-                          token_pattern=TOKEN_PATTERN, return_ids=False, show_progress=False)
-
-
 def noun_stems(text: str, stemmer) -> set[str]:
     """The stems of the words written with a capital letter: German nouns (and names), the words that end
     compounds („Berater“ in „Außenberater“); a verb („stellten“) does not find „festgestellt“."""
-    from qa.retrieval import TOKEN_PATTERN
-
     return set(stemmer.stemWords([w.lower() for w in re.findall(TOKEN_PATTERN, text) if w[:1].isupper()]))
 
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from qa.calibration import Calibration
 from qa.lexical import HEAD_CHARS, MODIFIER_CHARS, noun_stems
-from qa.retrieval import TOKEN_PATTERN, Passage, german_stemmer
+from qa.retrieval import Passage
 from qa.store import ChunkStore
+from qa.tokens import TOKEN_PATTERN, german_stemmer
 from qa.verify import FactChecker
 from qa.wordlists import ANSWER_KINDS, HINT_KINDS, STOPWORDS
 

@@ -31,8 +31,9 @@ from qa.chunking import Chunk
 from qa.config import Settings
 from qa.errors import QAError
 from qa.imports import llama_index
-from qa.lexical import LexicalLog, indexed_text, tokenize
+from qa.lexical import LexicalLog, indexed_text
 from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
+from qa.tokens import german_stemmer, tokenize
 
 _PAGE = 5000
 _BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks", "url", "source", "file"]
@@ -435,8 +436,6 @@ class ChunkStore:
     @property
     def stemmer(self):
         if self._stemmer is None:
-            from qa.retrieval import german_stemmer
-
             self._stemmer = german_stemmer()
         return self._stemmer
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import qa.lexical as lexical
-from qa.lexical import LexicalIndex, LexicalLog, noun_stems, tokenize
-from qa.retrieval import german_stemmer
+from qa.lexical import LexicalIndex, LexicalLog, noun_stems
+from qa.tokens import german_stemmer, tokenize
 
 SENTENCES = [
     "Russland hat 120.000 Soldaten an der Grenze zur Ukraine zusammengezogen.",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.retrieval import german_stemmer
+from qa.tokens import german_stemmer
 from qa.verify import FactChecker, is_abstention, parse_markers
 
 TELEFONAT = ("Am 30. Dezember spätabends, um 21:30 Uhr MEZ, soll das Videotelefonat zwischen den Staatschefs "
