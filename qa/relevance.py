@@ -159,13 +159,13 @@ class SentenceRanker:
         for rank, passage in enumerate(passages):
             for chunk in passage.chunks:
                 previous = previous_text = None
-                for start, end, text, vector in sentences.get(chunk.article_id, []):
-                    if not (chunk.start <= start and end <= chunk.end):
+                for sentence in sentences.get(chunk.article_id, []):
+                    if not (chunk.start <= sentence.start and sentence.end <= chunk.end):
                         continue
-                    cand = groups.setdefault(sentence_key(text),
-                                             Candidate(text, vector, rank, [], previous, previous_text))
+                    cand = groups.setdefault(sentence_key(sentence.text), Candidate(
+                        sentence.text, sentence.vector, rank, [], previous, previous_text))
                     cand.places.append((rank, chunk))
-                    previous, previous_text = vector, text
+                    previous, previous_text = sentence.vector, sentence.text
         wanted = self.terms(question)
         kinds = asked_kinds(question)
         nouns = self.nouns(question) & wanted

@@ -28,7 +28,7 @@ from qa.chunking import Chunk
 from qa.embedding import Embedder
 from qa.imports import llama_index
 from qa.lexical import LexicalIndex, noun_stems
-from qa.store import ChunkStore
+from qa.store import ChunkStore, Hit
 from qa.tokens import TOKEN_PATTERN, german_stemmer, tokenize
 
 METHODS = ("hybrid", "dense", "bm25")
@@ -73,10 +73,10 @@ class Retriever:
     def retrieve(self, question: str, query_vector: np.ndarray | None = None) -> list[Passage]:
         return self.fuse(self.rankings(question, query_vector))
 
-    def rankings(self, question: str, query_vector: np.ndarray | None = None) -> list[list[tuple[Chunk, float]]]:
+    def rankings(self, question: str, query_vector: np.ndarray | None = None) -> list[list[Hit]]:
         """The method's searches, each its candidates with their scores, best first: dense (cosine), BM25,
         and for hybrid retrieval with a sentence weight the candidates of both by their best sentence."""
-        ranked: list[list[tuple[Chunk, float]]] = []
+        ranked: list[list[Hit]] = []
         if self.method in ("hybrid", "dense"):
             vector = self.embedder.embed_query(question) if query_vector is None else query_vector
             ranked.append(self.store.search(vector, self.candidates))
@@ -86,33 +86,32 @@ class Retriever:
             ranked.append(self._by_best_sentence(ranked, vector))
         return ranked
 
-    def fuse(self, rankings: list[list[tuple[Chunk, float]]]) -> list[Passage]:
+    def fuse(self, rankings: list[list[Hit]]) -> list[Passage]:
         """``rankings`` (as :meth:`rankings` returns them) fused by the weights, as the top passages."""
         if len(rankings) == 1:
             return collapse_duplicates(rankings[0], self.top_k)
         weights = [self.dense_weight, 1.0 - self.dense_weight, self.sentence_weight][:len(rankings)]
         return collapse_duplicates(fuse_scores(rankings, weights), self.top_k)
 
-    def _by_best_sentence(self, rankings: list[list[tuple[Chunk, float]]], vector: np.ndarray
-                          ) -> list[tuple[Chunk, float]]:
+    def _by_best_sentence(self, rankings: list[list[Hit]], vector: np.ndarray) -> list[Hit]:
         """Every candidate of ``rankings``, ranked by the cosine of its best stored sentence to ``vector``."""
-        candidates = list({chunk.id: chunk for ranking in rankings for chunk, _ in ranking}.values())
+        candidates = list({hit.chunk.id: hit.chunk for ranking in rankings for hit in ranking}.values())
         sentences = self.store.chunk_sentences(candidates)
         best = []
         for chunk in candidates:
-            cosines = [float(v @ vector) for start, end, _, v in sentences.get(chunk.article_id, [])
-                       if chunk.start <= start and end <= chunk.end and v is not None]
-            best.append((chunk, max(cosines, default=-1.0)))
-        return sorted(best, key=lambda pair: -pair[1])
+            cosines = [float(s.vector @ vector) for s in sentences.get(chunk.article_id, [])
+                       if chunk.start <= s.start and s.end <= chunk.end and s.vector is not None]
+            best.append(Hit(chunk, max(cosines, default=-1.0)))
+        return sorted(best, key=lambda hit: -hit.score)
 
-    def _bm25_search(self, question: str) -> list[tuple[Chunk, float]]:
+    def _bm25_search(self, question: str) -> list[Hit]:
         index = self._lexical_index()
         with self._lock:  # the stemmer is not safe to share between threads
             tokens = tokenize([question], self._stemmer, query=True)[0]
             heads = noun_stems(question, self._stemmer)
         hits = index.search(tokens, self.candidates, heads)
         scores = dict(hits)
-        return [(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
+        return [Hit(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
 
     def unknown_name(self, question: str) -> str | None:
         """A name the German ``question`` asks about that no chunk of the index holds, or None.
@@ -186,8 +185,9 @@ def _name_word_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(STOPWORDS | NOT_NAMES | QUESTION_WORDS), frozenset(STOPWORDS_GERMAN)
 
 
-def fuse_scores(rankings: list[list[tuple[Chunk, float]]], weights: list[float]) -> list[tuple[Chunk, float]]:
-    """Every chunk of ``rankings``, by the weighted sum of its min-max scaled scores, best first.
+def fuse_scores(rankings: list[list[Hit]], weights: list[float]) -> list[Hit]:
+    """Every chunk of ``rankings`` (each a list of (chunk, score) pairs), by the weighted sum of its min-max
+    scaled scores, best first.
 
     Each ranking's scores are scaled to 0..1 over its own candidates (all equal: 1); a chunk a ranking did
     not return counts 0 there, as its worst. A score of -1 from the best-sentence ranking (a chunk without
@@ -196,17 +196,17 @@ def fuse_scores(rankings: list[list[tuple[Chunk, float]]], weights: list[float])
     scores: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        ranking = [(chunk, score) for chunk, score in ranking if score > -1.0]
-        for chunk, _ in ranking:
-            chunks[chunk.id] = chunk
-            scores.setdefault(chunk.id, 0.0)
+        ranking = [Hit(chunk, score) for chunk, score in ranking if score > -1.0]
+        for hit in ranking:
+            chunks[hit.chunk.id] = hit.chunk
+            scores.setdefault(hit.chunk.id, 0.0)
         if not ranking or weight == 0:
             continue
-        high, low = max(s for _, s in ranking), min(s for _, s in ranking)
-        for chunk, score in ranking:
-            scaled = (score - low) / (high - low) if high > low else 1.0
-            scores[chunk.id] += weight * scaled
-    return [(chunks[cid], score) for cid, score in sorted(scores.items(), key=lambda kv: -kv[1])]
+        high, low = max(hit.score for hit in ranking), min(hit.score for hit in ranking)
+        for hit in ranking:
+            scaled = (hit.score - low) / (high - low) if high > low else 1.0
+            scores[hit.chunk.id] += weight * scaled
+    return [Hit(chunks[cid], score) for cid, score in sorted(scores.items(), key=lambda kv: -kv[1])]
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -214,16 +214,16 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + 3]) for i in range(max(len(words) - 2, 1))}
 
 
-def collapse_duplicates(ranked: list[tuple[Chunk, float]], top_k: int) -> list[Passage]:
+def collapse_duplicates(ranked: list[Hit], top_k: int) -> list[Passage]:
     """Fold each chunk into a better-ranked one that contains most of it; keep the first ``top_k`` passages."""
-    kept: list[tuple[Chunk, float, set, list[Chunk]]] = []
-    for chunk, score in ranked:
-        sh = _shingles(chunk.text)
-        for _, _, kept_sh, duplicates in kept:
+    kept: list[tuple[Hit, set, list[Chunk]]] = []
+    for hit in ranked:
+        sh = _shingles(hit.chunk.text)
+        for _, kept_sh, duplicates in kept:
             if len(sh & kept_sh) >= DUPLICATE_CONTAINMENT * min(len(sh), len(kept_sh)):
-                duplicates.append(chunk)
+                duplicates.append(hit.chunk)
                 break
         else:
             if len(kept) < top_k:
-                kept.append((chunk, score, sh, []))
-    return [Passage(chunk, score, tuple(dups)) for chunk, score, _, dups in kept]
+                kept.append((hit, sh, []))
+    return [Passage(hit.chunk, hit.score, tuple(dups)) for hit, _, dups in kept]

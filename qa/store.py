@@ -8,22 +8,17 @@ could disagree with it.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import errno
 import hashlib
 import json
 import logging
 import math
-import os
 import re
-import shutil
-import sqlite3
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -31,18 +26,23 @@ from qa.chunking import Chunk
 from qa.config import Settings
 from qa.errors import QAError
 from qa.imports import llama_index
+from qa.index_folder import check_free_space, check_index_folder, write_error
 from qa.lexical import LexicalLog, indexed_text
-from qa.locking import BATCH_FILE, GENERATION_FILE, OPEN_FILE, TURN_FILE, WRITER_FILE, FolderLocks, ServerLocks
+from qa.locking import FolderLocks, ServerLocks
+from qa.sentences import SentenceCache, StoredSentence, join_sentences, pack_sentences, sentence_homes, unpack_sentences
 from qa.tokens import german_stemmer, tokenize
 
 _PAGE = 5000
 _BOOKKEEPING = ["article", "date", "n", "start", "end", "fingerprint", "n_chunks", "url", "source", "file"]
-# A chunk's metadata also holds its sentences (those not already in an earlier chunk of the article): their
-# offsets in the article and their vectors (float16, base64). Kept out of the llama-index node, so they are
-# stored once.
-SENTENCES, SENTENCE_VECTORS = "sentences", "sentence_vectors"
 
 log = logging.getLogger(__name__)
+
+
+class Hit(NamedTuple):
+    """A chunk a search found, with its score there (cosine, BM25, or a fused score)."""
+
+    chunk: Chunk
+    score: float
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,7 @@ class ChunkStore:
         self._batch = None
         self.locks = None
         self.generation = ""
-        # Decoded sentences of chunk records read lately, for the index's generation they were read at:
-        # retrieval ranks its candidates by their sentences and the answerer reads the same records again.
-        self._sentence_cache: dict[str, tuple[str | None, list]] = {}
-        self._sentence_cache_generation = ""
-        self._sentence_lock = threading.Lock()
+        self._sentences = SentenceCache()
 
     @property
     def location(self) -> str:
@@ -292,11 +288,10 @@ class ChunkStore:
         self._remove([item.article_id for item in batch])
         records = []
         for item in batch:
-            homes = _sentence_homes(item)
+            homes = sentence_homes(item.article_id, item.chunks, item.sentences, item.sentence_vectors)
             for chunk, vector, home in zip(item.chunks, item.chunk_vectors, homes, strict=True):
                 meta = node_metadata(chunk, item)
-                meta[SENTENCES] = ";".join(f"{start}:{end}" for start, end, _ in home)
-                meta[SENTENCE_VECTORS] = _pack([v for _, _, v in home], len(vector))
+                meta.update(pack_sentences(home, len(vector)))
                 records.append((chunk.id, [float(x) for x in vector], chunk.text, meta))
         # The lexical segment goes first: the chunks are the mark that an article is complete.
         self._lexical.add([r[0] for r in records], [r[3]["article"] for r in records],
@@ -340,27 +335,27 @@ class ChunkStore:
         if self._collection is None:
             self._open()
         if not self.settings.server_mode:
-            _check_free_space(self.settings.index_dir)
+            check_free_space(self.settings.index_dir)
         try:
             with self.locks.batch():
                 yield
         except QAError:
             raise
         except Exception as exc:
-            raise _write_error(exc, self.settings) from exc
+            raise write_error(exc, self.settings) from exc
         finally:
             self._written()
 
-    def sentence_vectors(self, article_ids: Iterable[str]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
-        """The stored sentences (start, end, text, vector) of each article, in text order."""
+    def sentence_vectors(self, article_ids: Iterable[str]) -> dict[str, list[StoredSentence]]:
+        """The stored sentences of each article, in text order."""
         ids = sorted(set(article_ids))
         if not ids:
             return {}
         return self._sentences_in(self.collection.get(where={"article": {"$in": ids}},
                                                       include=["documents", "metadatas"]), ids)
 
-    def chunk_sentences(self, chunks: Iterable[Chunk]) -> dict[str, list[tuple[int, int, str, np.ndarray]]]:
-        """The stored sentences (start, end, text, vector) that lie in these chunks, by article, in text order.
+    def chunk_sentences(self, chunks: Iterable[Chunk]) -> dict[str, list[StoredSentence]]:
+        """The stored sentences that lie in these chunks, by article, in text order.
 
         Read by chunk id: a chunk's own record and the two before it (a sentence is kept with the first chunk
         that holds it, and chunks overlap by a sentence), never by scanning the index for an article.
@@ -369,29 +364,21 @@ class ChunkStore:
         ids = sorted({f"{c.article_id}#{n}" for c in chunks for n in range(max(0, c.n - 2), c.n + 1)})
         if not ids:
             return {}
-        with self._sentence_lock:
-            if self._sentence_cache_generation != self.generation:
-                self._sentence_cache.clear()
-                self._sentence_cache_generation = self.generation
-            records = {i: self._sentence_cache[i] for i in ids if i in self._sentence_cache}
+        records = self._sentences.get(ids, self.generation)
         missing = [i for i in ids if i not in records]
         if missing:
             got = self.collection.get(ids=missing, include=["documents", "metadatas"])
             read = {i: (None, []) for i in missing}  # ids past an article's last chunk stay absent
             for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                read[i] = (meta["article"], _sentences_of(text, meta))
+                read[i] = (meta["article"], unpack_sentences(text, meta))
             records.update(read)
-            with self._sentence_lock:
-                if self._sentence_cache_generation == self.generation:
-                    self._sentence_cache.update(read)
-                    while len(self._sentence_cache) > SENTENCE_CACHE_RECORDS:
-                        self._sentence_cache.pop(next(iter(self._sentence_cache)))
+            self._sentences.put(read, self.generation)
         return self._grouped(records.values(), [c.article_id for c in chunks])
 
     def _sentences_in(self, got: dict, article_ids: Iterable[str]) -> dict[str, list]:
         """The sentences carried by the chunk records ``got``, by article (older indexes: from their own
         collection), in text order."""
-        return self._grouped([(meta["article"], _sentences_of(text, meta))
+        return self._grouped([(meta["article"], unpack_sentences(text, meta))
                               for text, meta in zip(got["documents"], got["metadatas"])], article_ids)
 
     def _grouped(self, records: Iterable[tuple[str | None, list]], article_ids: Iterable[str]) -> dict[str, list]:
@@ -402,7 +389,7 @@ class ChunkStore:
             if article in found:
                 found[article].extend(rows)
         self._legacy_sentences([a for a, rows in found.items() if not rows], found, vectors=True)
-        return {a: sorted(rows, key=lambda r: r[0]) for a, rows in found.items()}
+        return {a: sorted(rows, key=lambda s: s.start) for a, rows in found.items()}
 
     def _legacy_sentences(self, article_ids: list[str], found: dict[str, list], *, vectors: bool) -> None:
         """Fill in the sentences of articles written by an older version (a sentence collection of their own)."""
@@ -412,7 +399,7 @@ class ChunkStore:
                                include=["documents", "metadatas"] + (["embeddings"] if vectors else []))
         for i, (text, meta) in enumerate(zip(got["documents"], got["metadatas"])):
             vector = np.asarray(got["embeddings"][i], dtype=np.float32) if vectors else None
-            found[meta["article"]].append((int(meta["start"]), int(meta["end"]), text, vector))
+            found[meta["article"]].append(StoredSentence(int(meta["start"]), int(meta["end"]), text, vector))
 
     def articles(self) -> list[ArticleInfo]:
         """Every article in the index, newest first (then by title), without its text."""
@@ -427,11 +414,12 @@ class ChunkStore:
         if not chunks["ids"]:
             return None
         found = {article_id: [row for text, meta in zip(chunks["documents"], chunks["metadatas"])
-                              for row in _sentences_of(text, meta, vectors=False)]}
+                              for row in unpack_sentences(text, meta, vectors=False)]}
         if not found[article_id]:
             self._legacy_sentences([article_id], found, vectors=False)
-        rows = sorted((start, end, text) for start, end, text, _ in found[article_id])
-        return ArticleInfo(**_info_fields(chunks["metadatas"][0]), chunks=len(chunks["ids"]), text=_join(rows))
+        rows = sorted((s.start, s.end, s.text) for s in found[article_id])
+        return ArticleInfo(**_info_fields(chunks["metadatas"][0]), chunks=len(chunks["ids"]),
+                           text=join_sentences(rows))
 
     @property
     def stemmer(self):
@@ -456,7 +444,7 @@ class ChunkStore:
         return [metadata_dict_to_node(meta, text=doc) for page in self._pages(["documents", "metadatas"])
                 for doc, meta in zip(page["documents"], page["metadatas"])]
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` chunks nearest to ``vector``, with cosine similarity."""
         VectorStoreQuery = llama_index("core.vector_stores.types").VectorStoreQuery
         n = min(k, self.count())
@@ -474,7 +462,7 @@ class ChunkStore:
             self._reopen()
             result = self.vector_store.query(query)
         # llama-index reports exp(-distance); Chroma's cosine distance is 1 - cos, so cos = 1 + ln(score).
-        return [(node_to_chunk(node), 1.0 + math.log(score))
+        return [Hit(node_to_chunk(node), 1.0 + math.log(score))
                 for node, score in zip(result.nodes, result.similarities)]
 
 
@@ -502,39 +490,6 @@ def node_metadata(chunk: Chunk, item: ArticleVectors) -> dict:
             "document_id": item.article_id, "doc_id": item.article_id, "ref_doc_id": item.article_id}
 
 
-SENTENCE_CACHE_RECORDS = 4096   # about 8 KB each (five sentences' vectors): some 30 MB at most
-
-
-def _sentence_homes(item: ArticleVectors) -> list[list[tuple[int, int, np.ndarray]]]:
-    """Each chunk's sentences, (start, end, vector), every sentence in the first chunk that holds it."""
-    homes: list[list] = [[] for _ in item.chunks]
-    for (start, end, _), vector in zip(item.sentences, item.sentence_vectors, strict=True):
-        home = next((i for i, c in enumerate(item.chunks) if c.start <= start and end <= c.end), None)
-        if home is None:
-            raise ValueError(f"{item.article_id}: the sentence at {start}:{end} lies in no chunk")
-        homes[home].append((start, end, vector))
-    return homes
-
-
-def _pack(vectors: list[np.ndarray], dimension: int) -> str:
-    array = np.asarray(vectors, dtype=np.float16).reshape(len(vectors), dimension)
-    return base64.b64encode(array.tobytes()).decode("ascii")
-
-
-def _sentences_of(text: str, meta: dict, *, vectors: bool = True) -> list[tuple[int, int, str, np.ndarray | None]]:
-    """The sentences a chunk carries, (start, end, text, vector), from its text and metadata."""
-    spans = [tuple(map(int, pair.split(":"))) for pair in meta.get(SENTENCES, "").split(";") if pair]
-    if not spans:
-        return []
-    offset = int(meta["start"])
-    found = None
-    if vectors:
-        found = np.frombuffer(base64.b64decode(meta[SENTENCE_VECTORS]), dtype=np.float16)
-        found = found.reshape(len(spans), -1).astype(np.float32)
-    return [(start, end, text[start - offset:end - offset], None if found is None else found[i])
-            for i, (start, end) in enumerate(spans)]
-
-
 def node_to_chunk(node) -> Chunk:
     return _chunk(node.node_id, node.get_content(), node.metadata)
 
@@ -549,65 +504,6 @@ def _info_fields(meta: dict) -> dict:
     """An article's fields from one of its chunks' metadata (indexes written before url/source had none)."""
     return dict(id=meta["article"], title=meta["title"], date=meta["date"], file=meta.get("file", meta["article"]),
                 url=meta.get("url", ""), source=meta.get("source", ""))
-
-
-def _join(sentences: list[tuple[int, int, str]]) -> str:
-    """The article's text from its sentences and their offsets: in an article's clean text sentences are
-    separated by one space within a paragraph and by a blank line between paragraphs."""
-    out, at = [], None
-    for start, end, text in sentences:
-        if at is not None:
-            out.append("\n\n" if start - at >= 2 else " ")
-        out.append(text)
-        at = end
-    return "".join(out)
-
-
-MARKER_FILE = "qa-index.json"
-_OURS = {MARKER_FILE, GENERATION_FILE, WRITER_FILE, BATCH_FILE, TURN_FILE, OPEN_FILE}
-
-
-def check_index_folder(folder: Path, collection: str) -> None:
-    """Refuse a folder that is not (or cannot become) this product's index, with the reason and the fix.
-
-    An empty or missing folder becomes an index. One with our marker file is ours; one without it is
-    ours only when its Chroma database holds our collections (an index built before the marker).
-    """
-    if folder.exists() and not folder.is_dir():
-        raise QAError(f"the index location {folder} is a file, not a folder; set QA_INDEX_DIR to a folder "
-                      "(it is created when missing)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        names = set(os.listdir(folder))
-    except OSError as exc:
-        raise QAError(f"cannot create the index folder {folder}: {exc.strerror}; set QA_INDEX_DIR to a "
-                      "folder you can write to") from None
-    if MARKER_FILE not in names:
-        others = sorted(n for n in names if n not in _OURS and not n.startswith(f".{GENERATION_FILE}."))
-        if others and not _holds_our_collections(folder, collection):
-            shown = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
-            raise QAError(f"the folder {folder} holds other data ({shown}), not an index of this program; "
-                          "set QA_INDEX_DIR to an empty or new folder")
-    if not os.access(folder, os.W_OK) or not all(
-            os.access(folder / n, os.W_OK) for n in ("chroma.sqlite3", MARKER_FILE) if (folder / n).exists()):
-        raise QAError(f"the index at {folder} is read-only, and Chroma writes to its folder even to answer; "
-                      f"make it writable (chmod -R u+w {folder}) or copy it to a writable folder and set "
-                      "QA_INDEX_DIR to the copy")
-    if MARKER_FILE not in names:
-        (folder / MARKER_FILE).write_text('{"format": 1, "program": "qa-news"}\n', encoding="utf-8")
-
-
-def _holds_our_collections(folder: Path, collection: str) -> bool:
-    """Whether ``folder``'s Chroma database has collections of ours; read without changing the file."""
-    database = folder / "chroma.sqlite3"
-    if not database.is_file():
-        return False
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-            names = [row[0] for row in db.execute("SELECT name FROM collections")]
-    except sqlite3.Error:
-        return False
-    return any(name.startswith(f"{collection}-") for name in names)
 
 
 _clients: dict[str, tuple[str, object]] = {}   # index folder -> (generation it was opened at, client)
@@ -645,37 +541,3 @@ def _embedded_client(folder: Path, generation: str, current=None, *, fresh: bool
         client = chromadb.PersistentClient(path=key)
         _clients[key] = (generation, client)
         return client
-
-
-MIN_FREE_BYTES = 64 * 2**20  # below this Chroma's writes can fail, or hang, halfway
-
-
-def _check_free_space(folder: Path) -> None:
-    """Refuse a batch before it starts when the disk is (nearly) full: Chroma may hang on a full disk."""
-    free = shutil.disk_usage(folder).free
-    if free < MIN_FREE_BYTES:
-        raise _disk_full(folder, free)
-
-
-def _disk_full(folder: Path, free: int, chroma_said: str = "") -> QAError:
-    said = f" (Chroma said: {chroma_said[:200]})" if chroma_said else ""
-    return QAError(f"the disk holding the index ({folder}) is full ({free / 2**20:.0f} MiB free, "
-                   f"{MIN_FREE_BYTES // 2**20} MiB needed): free some space and run the same ingest again; "
-                   f"what was written is kept and the next run completes it{said}")
-
-
-def _write_error(exc: Exception, settings: Settings) -> QAError:
-    """A failed write as a sentence: a full disk or a read-only index said plainly, with what to do."""
-    text = f"{type(exc).__name__}: {exc}"
-    where = settings.index_dir if not settings.server_mode else None
-    if where is not None:
-        free = shutil.disk_usage(where).free if where.exists() else None
-        full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in text or (
-            free is not None and free < MIN_FREE_BYTES)
-        if full:
-            return _disk_full(where, free or 0, text)
-        if "readonly" in text.replace("-", "").replace(" ", "").lower():
-            return QAError(f"the index at {where} is read-only; make it writable (chmod -R u+w {where}) and run "
-                           "the ingest again")
-    return QAError(f"writing to the index at {settings.index_dir if where else 'the Chroma server'} failed: "
-                   f"{text[:300]}; what was written is kept, and the next ingest completes it")
