@@ -29,8 +29,7 @@ sys.path.insert(0, str(ROOT))
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 from eval.dataset import load_pairs  # noqa: E402
 from eval.metrics import percentile  # noqa: E402
-from qa.answer import Answer, Draft  # noqa: E402
-from qa.chat import attach_context  # noqa: E402
+from qa.chat import attach_context, check_history  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.llm import available_threads  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
@@ -50,16 +49,16 @@ def timed(pipeline: Pipeline, question: str, history=()) -> dict:
     first = None
     pieces = 0
     draft = None
-    for item in pipeline.ask_stream(question, mode="llm", history=history):
-        if isinstance(item, Answer):
-            answer = item
-        elif isinstance(item, Draft):
-            draft = draft or time.perf_counter() - started
-        else:
-            pieces += 1
-            first = first or time.perf_counter() - started
+    with pipeline.ask_stream(question, mode="llm", history=history) as stream:
+        for text in stream:
+            if not text:   # the fast answer
+                draft = draft or time.perf_counter() - started
+            else:
+                pieces += 1
+                first = first or time.perf_counter() - started
+        answer = stream.result()
     # Whether the model rewrote the follow-up (it is asked only when the cheap forms find nothing).
-    by_model = bool(history) and answer.question not in (question, attach_context(question, list(history)))
+    by_model = bool(history) and answer.question not in (question, attach_context(question, check_history(history)))
     return {"question": question, "first": first, "draft": draft, "total": time.perf_counter() - started, "answer": answer,
             "pieces": pieces, "follow_up": bool(history), "rewritten_by_model": by_model}
 

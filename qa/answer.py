@@ -59,11 +59,3 @@ class Answer:
             lines += ["", f"[{c.number}] {c.title} ({origin})" + (f"\n    {c.url}" if c.url else ""),
                       textwrap.indent(c.text, "    ")]
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Draft:
-    """The fast answer, yielded by ``ask_stream`` in LLM mode before the model starts: something to read at
-    once. The model's words follow as text, then the final ``Answer``, which replaces the draft."""
-
-    answer: Answer

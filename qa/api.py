@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 
 from qa.answer import Answer
 from qa.config import Settings
 from qa.errors import ConfigError
 from qa.store import ArticleInfo
 from qa.sync import IngestReport, Progress
+
+if TYPE_CHECKING:
+    from qa.stream import StreamingAnswer
 
 
 def ingest(paths: Iterable[Path | str] | Path | str | None = None, *, settings: Settings | None = None,
@@ -75,14 +78,19 @@ def ask(question: str, *, mode: str | None = None, history: list[tuple[str, str]
 
 
 def ask_stream(question: str, *, mode: str | None = None, history: list[tuple[str, str]] | None = None,
-               settings: Settings | None = None) -> Iterator[str | Answer]:
-    """Like ``ask``, but yields the answer's text as it is generated, then the final, verified ``Answer``.
+               settings: Settings | None = None) -> StreamingAnswer:
+    """Like ``ask``, but the answer as it is written: iterate it for the text, then ``result()`` for the
+    final, verified ``Answer``; ``draft`` holds the fast answer as soon as it is known (in LLM mode, before
+    the model starts). Bad input raises here, before anything streams.
 
     The final text can differ from what streamed: markers are renumbered, and an answer that fails the
     check against its citations is replaced by the extractive one (``Answer.answerer`` says which).
 
-    >>> for item in ask_stream("Wann soll das Telefonat stattfinden?", mode="llm"):
-    ...     print(item if isinstance(item, str) else item.format())
+    >>> with ask_stream("Wann soll das Telefonat stattfinden?", mode="llm") as stream:
+    ...     streamed = "".join(stream)           # shown as it comes: „am 30. Dezember“
+    ...     answer = stream.result()
+    >>> answer.short in streamed, "21:30" in stream.draft.text, answer.citations[0].article
+    (True, True, '002_russland_usa_gespraeche.txt')
     """
     from qa.pipeline import pipeline_for
 

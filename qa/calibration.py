@@ -8,17 +8,14 @@ reading module constants, so a test or a user can pass another one.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qa.errors import ConfigError
 
-if TYPE_CHECKING:
-    from qa.relevance import Evidence
-
 DEFAULT_PATH = Path(__file__).resolve().parent / "calibration.json"
+# The features the decision weighs, in the order of ``decision_weights`` (``qa.decision.Evidence``).
+FEATURES = ("score", "similarity", "coverage", "typed", "english", "near", "named")
 
 
 @dataclass(frozen=True)
@@ -32,8 +29,8 @@ class Calibration:
     w_lexical: float = 0.15
     w_type: float = 0.03
     w_rank: float = 0.02
-    # Answer or decline: a logistic model over ``Evidence.FEATURES``; answer when its probability is at
-    # least ``answer_at``.
+    # Answer or decline (``qa.decision``): a logistic model over ``FEATURES``; answer when its probability is
+    # at least ``answer_at``.
     decision_weights: tuple[float, ...] = (30.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     decision_bias: float = -26.5
     answer_at: float = 0.5
@@ -48,15 +45,10 @@ class Calibration:
     # A part of a question, or a follow-up's cheap form, counts as found when its best sentence holds this
     # share of the words it asks for.
     found_share: float = 0.5
+    # A question that asks several things is retrieved part by part only when the whole is covered: its
+    # probability is at least this (``Decision.covers``). Not fitted on its own: answer_at's value.
+    plan_at: float = 0.5
     fitted_on: dict = field(default_factory=dict, compare=False)
-
-    def confidence(self, evidence: Evidence) -> float:
-        """The probability that the articles answer the question, given ``evidence``."""
-        z = self.decision_bias + sum(w * x for w, x in zip(self.decision_weights, evidence.values()))
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-    def answers(self, evidence: Evidence) -> bool:
-        return self.confidence(evidence) >= self.answer_at
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> "Calibration":
@@ -79,15 +71,13 @@ class Calibration:
         if "decision_weights" in data:
             data["decision_weights"] = tuple(data["decision_weights"])
         calibration = cls(**data)
-        from qa.relevance import Evidence
-
         fitted = calibration.fitted_on.get("features")
-        if fitted is not None and list(fitted) != list(Evidence.FEATURES):
+        if fitted is not None and list(fitted) != list(FEATURES):
             raise ConfigError(f"the calibration file {path} weighs the features {', '.join(fitted)}; the decision "
-                              f"has {', '.join(Evidence.FEATURES)}; run `python eval/calibrate.py` to fit it again")
-        if len(calibration.decision_weights) != len(Evidence.FEATURES):
+                              f"has {', '.join(FEATURES)}; run `python eval/calibrate.py` to fit it again")
+        if len(calibration.decision_weights) != len(FEATURES):
             raise ConfigError(f"the calibration file {path} weighs {len(calibration.decision_weights)} features, "
-                              f"the decision has {len(Evidence.FEATURES)} ({', '.join(Evidence.FEATURES)}); "
+                              f"the decision has {len(FEATURES)} ({', '.join(FEATURES)}); "
                               "run `python eval/calibrate.py` to fit it again")
         return calibration
 

@@ -11,7 +11,7 @@ the answer can start). The pipeline asks the model only when the cheap form find
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from qa.errors import QuestionError
 from qa.wordlists import FOLLOW_UP_STARTS, QUESTION_WORDS, REFERENCE_WORDS, STOPWORDS
@@ -23,7 +23,14 @@ MAX_TURNS = 3            # the last turns are what a follow-up refers to
 MAX_ANSWER_CHARS = 300   # of each earlier answer, markers removed
 
 
-def check_history(history: object) -> list[tuple[str, str]]:
+class Exchange(NamedTuple):
+    """One earlier turn of a conversation, as ``ask(..., history=…)`` takes it: what was asked, what was said."""
+
+    question: str
+    answer: str
+
+
+def check_history(history: object) -> list[Exchange]:
     """``history`` as (question, answer) pairs; ``QuestionError`` naming what is wrong otherwise."""
     if history is None:
         return []
@@ -35,11 +42,11 @@ def check_history(history: object) -> list[tuple[str, str]]:
         if (not isinstance(turn, (tuple, list)) or len(turn) != 2
                 or not all(isinstance(part, str) for part in turn)):
             raise QuestionError(f"history[{i}] must be a (question, answer) pair of texts, got {turn!r:.80}")
-        turns.append((clean_text(turn[0]), turn[1].encode("utf-8", "replace").decode("utf-8")))
+        turns.append(Exchange(clean_text(turn[0]), turn[1].encode("utf-8", "replace").decode("utf-8")))
     return turns
 
 
-def condense_messages(question: str, history: list[tuple[str, str]]) -> list[Message]:
+def condense_messages(question: str, history: list[Exchange]) -> list[Message]:
     lines = []
     for asked, answered in history[-MAX_TURNS:]:
         answered = " ".join(re.sub(r"\[\d+\]", "", answered).split())
@@ -70,7 +77,7 @@ def follows_up(question: str) -> bool:
     return bool(words) and (words[0] in FOLLOW_UP_STARTS or bool(set(words) & REFERENCE_WORDS))
 
 
-def attach_context(question: str, history: list[tuple[str, str]]) -> str:
+def attach_context(question: str, history: list[Exchange]) -> str:
     """``question`` with the content words of the previous question that it lacks, in brackets.
 
     "Und wer hatte die Initiative dafür?" after "Um wie viel Uhr soll das Telefonat am 30. Dezember
@@ -80,14 +87,14 @@ def attach_context(question: str, history: list[tuple[str, str]]) -> str:
     if not history:
         return question
     have = _words(question)
-    about = [re.sub(r"(?<!\d)\.$", "", w.strip(":-")) for w in re.findall(r"[\w.:-]+", history[-1][0])]
+    about = [re.sub(r"(?<!\d)\.$", "", w.strip(":-")) for w in re.findall(r"[\w.:-]+", history[-1].question)]
     about = [w for w in about if w and w.lower() not in STOPWORDS and w.lower() not in have
              and w.lower() not in QUESTION_WORDS]
     about = list(dict.fromkeys(about))
     return f"{question} ({' '.join(about)})" if about else question
 
 
-def condense(llm: LLM, question: str, history: list[tuple[str, str]]) -> str | None:
+def condense(llm: LLM, question: str, history: list[Exchange]) -> str | None:
     """The model's standalone form of ``question`` (``question`` itself when there is no history).
 
     None when the model wrote no question: it answered instead, from nothing. When its rewrite took nothing

@@ -88,20 +88,17 @@ def _answer(question: str, mode: str | None, conversation: Conversation | None =
 
     With ``conversation``, the question may follow up on its turns and is recorded as the next one.
     """
-    from qa.answer import Answer, Draft
     from qa.api import ask_stream
 
     live = sys.stderr.isatty() and (mode or Settings.from_env().mode) == "llm"
     stream = ask_stream(question, mode=mode) if conversation is None else conversation.ask_stream(question, mode=mode)
-    answer = None
-    for item in stream:
-        if isinstance(item, Answer):
-            answer = item
-        elif isinstance(item, Draft):
-            if live:
-                say(f"(schnelle Antwort) {item.answer.text}\n", err=True)
-        elif live:
-            say(item, err=True, end="")
+    with stream:
+        for text in stream:
+            if live and text:   # the model's words as they come
+                say(text, err=True, end="")
+            elif live:          # a step without text brings the fast answer
+                say(f"(schnelle Antwort) {stream.draft.text}\n", err=True)
+        answer = stream.result()
     if live:
         say("\n", err=True)
     if conversation is not None and len(conversation) > 1 and answer.question != clean_text(question):

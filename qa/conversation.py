@@ -14,15 +14,15 @@ Initiative dafür? (Telefonat stattfinden)"), a third question still knows it is
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from qa.answer import Answer
 from qa.questions import clean_text
 
 if TYPE_CHECKING:
     from qa.config import Settings
+    from qa.stream import StreamingAnswer
 
 
 @dataclass(frozen=True)
@@ -49,24 +49,20 @@ class Conversation:
         self.turns.append(turn)
         return turn
 
-    def ask_stream(self, question: str, *, mode: str | None = None) -> Iterator[object]:
-        """``qa.ask_stream`` with this conversation's history; the final ``Answer`` is recorded as a turn.
+    def ask_stream(self, question: str, *, mode: str | None = None) -> StreamingAnswer:
+        """``qa.ask_stream`` with this conversation's history; the answer is recorded as a turn when it is ready.
 
         A question that fails (bad input, a failure below) raises and records nothing.
         """
         from qa.api import ask_stream
 
-        for item in ask_stream(question, mode=mode or self.mode, history=self.history(), settings=self.settings):
-            if isinstance(item, Answer):
-                self.record(question, item)
-            yield item
+        stream = ask_stream(question, mode=mode or self.mode, history=self.history(), settings=self.settings)
+        stream.on_done(lambda answer: self.record(question, answer))
+        return stream
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
-        with contextlib.closing(self.ask_stream(question, mode=mode)) as stream:
-            for item in stream:
-                if isinstance(item, Answer):
-                    return item
-        raise AssertionError("ask_stream ended without an Answer")
+        with self.ask_stream(question, mode=mode) as stream:
+            return stream.result()
 
     def clear(self) -> None:
         self.turns.clear()

@@ -1,8 +1,8 @@
 """The extractive answerer: the sentence of the retrieved passages that answers the question, cited.
 
 Instant and faithful by construction: the answer is a sentence of an article, and the citation is the
-passage it stands in. ``SentenceRanker`` scores the sentences; ``Calibration`` decides from the evidence
-whether the best one answers at all, or the answerer declines.
+passage it stands in. ``SentenceRanker`` scores the sentences; ``Decision`` judges whether the best one
+answers at all, or the answerer declines.
 """
 
 from __future__ import annotations
@@ -10,33 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import numpy as np
-
 from qa.answer import Answer, Citation, cite
-from qa.calibration import Calibration
+from qa.decision import Decision, gather, new_facts
 from qa.prompts import load_prompt, render
-from qa.relevance import Candidate, Evidence, SentenceRanker, asked_kinds, sentence_key
-from qa.retrieval import Passage
-from qa.wordlists import DATE, DATE_WORDS, DAY_OF_MONTH, FACT_KINDS, NUMBER_WORDS, PLACE, PLACE_QUESTION, YEAR
-
-
-def lacks_asked_fact(question: str, best: Candidate) -> bool:
-    """Whether ``question`` asks for a number or a date (how many, how old, what price, what time, when) that
-    ``best`` does not hold beyond what the question itself states: „Wie viele Drohnen hat Russland
-    stationiert?“ is not answered by „Russland hat Drohnen an der Grenze stationiert“, nor „Wie viele Seiten
-    umfassen die zwei Entwürfe?“ by „Russland legte zwei Entwürfe vor“, however well their words fit."""
-    return any(not found for found in new_facts(question, best.text).values())
-
-
-def new_facts(question: str, text: str) -> dict[str, list[str]]:
-    """For each number or date kind ``question`` asks (``FACT_KINDS``), what ``text`` holds of it that the
-    question does not state (in any case: „im juni“ states „Juni“), in the text's own words."""
-    out = {}
-    for kind in asked_kinds(question):
-        if kind in FACT_KINDS:
-            stated = {_plain(m.group()) for m in re.finditer(kind, question, re.I)}
-            out[kind] = [m.group().strip() for m in re.finditer(kind, text) if _plain(m.group()) not in stated]
-    return out
+from qa.relevance import Candidate, QuestionPart, SentenceRanker, sentence_key
+from qa.wordlists import DATE, DATE_WORDS, NUMBER_WORDS, YEAR
 
 
 def clear_short(question: str, text: str, language: str) -> str:
@@ -57,82 +35,49 @@ def clear_short(question: str, text: str, language: str) -> str:
     return short if re.search(rf"\d|^{NUMBER_WORDS}|^{DATE_WORDS}", short, re.I) else ""
 
 
-def _plain(text: str) -> str:
-    """``text`` lowercased, its spaces and punctuation dropped: „120.000“ is „120000“, „21.30“ „2130“."""
-    return re.sub(r"\W", "", text.lower())
+def declined(question: str, language: str, answerer: str = "extractive", *, confidence: float = 0.0,
+             generated: str = "", name: str = "") -> Answer:
+    """The answer that says the articles do not answer ``question`` (``name``: the one thing it asks about
+    that no article mentions, which the answer names)."""
+    text = render(f"abstain_name_{language}", thing=name) if name else load_prompt(f"abstain_{language}")
+    return Answer(text, [], abstained=True, answerer=answerer, question=question, generated=generated,
+                  confidence=confidence)
 
 
-def about_something_else(evidence: Evidence) -> bool:
-    """Whether the passages the best sentence stands in name nothing that an English question names
-    (``Evidence.named``, ``FactChecker.names_found``): a question about a person, place or thing the articles
-    never mention is declined, however well its other words fit. English only: a German question
-    capitalises every noun, and on the calibration part of the XQuAD suite the same rule declined four
-    answerable German questions for every two unanswerable ones."""
-    return bool(evidence.english) and evidence.named == 0.0
-
-
-def lacks_asked_place(question: str, best: Candidate) -> bool:
-    """Whether ``question`` names the kind of place it asks („In welcher Stadt traf sich Putin mit
-    Mitsotakis?“) and ``best`` gives none („… nach einem Treffen mit Mitsotakis“ says where not)."""
-    return re.search(PLACE_QUESTION, question.lower()) is not None and re.search(PLACE, best.text) is None
-
-
-def about_another_day(question: str, best: Candidate) -> bool:
-    """Whether ``question`` states a day of a month that ``best`` does not, while ``best`` names another:
-    „Um wie viel Uhr endete die Videokonferenz am 7. Dezember?“ is not answered by „Am 30. Dezember, um 21:30
-    Uhr, soll das Videotelefonat stattfinden“, a sentence about another day. A rule, not fitted: on the XQuAD
-    dev suite and the pairs (both parts) it declines that one question and no other (2026-12-05)."""
-    stated, named = _days(question), _days(best.shown)
-    return bool(stated and named and not stated & named)
-
-
-def _days(text: str) -> set[tuple[int, str]]:
-    return {(int(m.group(1)), m.group(2).lower()) for m in re.finditer(DAY_OF_MONTH, text, re.I)}
-
-
-def declined(question: str, language: str, answerer: str = "extractive", text: str = "", **extra) -> Answer:
-    """The answer that says the articles do not answer ``question`` (``text``: a more specific way to say it)."""
-    return Answer(text or load_prompt(f"abstain_{language}"), [], abstained=True, answerer=answerer,
-                  question=question, **extra)
+def citations_of(sentence: Candidate) -> list[Citation]:
+    """The citations of the passages ``sentence`` stands in, best-ranked first, one per article (overlapping
+    chunks of one article say the same)."""
+    citations: list[Citation] = []
+    seen = set()
+    for place in sorted(sentence.places, key=lambda place: place.rank):
+        if place.chunk.article_id in seen:
+            continue
+        seen.add(place.chunk.article_id)
+        citations.append(cite(place.chunk, len(citations) + 1, sentence.score, sentence.text))
+    return citations
 
 
 class ExtractiveAnswerer:
-    """``answer(question, query_vector, passages, language)`` -> an ``Answer`` citing one sentence's passages."""
+    """``answer(part, language)`` -> an ``Answer`` citing the passages of the one sentence that answers it."""
 
-    def __init__(self, ranker: SentenceRanker, calibration: Calibration) -> None:
-        self.ranker, self.calibration = ranker, calibration
+    def __init__(self, ranker: SentenceRanker, decision: Decision) -> None:
+        self.ranker, self.decision = ranker, decision
 
-    def confident(self, question: str, ranked: list[Candidate], language: str) -> float:
-        """The calibrated probability that the best sentence answers ``question``."""
-        return self.calibration.confidence(self.ranker.evidence(question, ranked, language))
-
-    def answer(self, question: str, query_vector: np.ndarray, passages: list[Passage], language: str,
-               ranked: list[Candidate] | None = None) -> Answer:
+    def answer(self, part: QuestionPart, language: str, ranked: list[Candidate] | None = None) -> Answer:
+        question = part.question
         if ranked is None:
-            ranked = self.ranker.rank(question, query_vector, passages)
-        evidence = self.ranker.evidence(question, ranked, language)
-        confidence = self.calibration.confidence(evidence)
-        if (confidence < self.calibration.answer_at or lacks_asked_fact(question, ranked[0])
-                or lacks_asked_place(question, ranked[0]) or about_another_day(question, ranked[0])
-                or about_something_else(evidence)):
-            return declined(question, language, confidence=confidence)
+            ranked = self.ranker.rank(question, part.vector, part.passages)
+        verdict = self.decision.verdict(question, ranked, gather(question, ranked, language, self.ranker))
+        if not verdict.answer:
+            return declined(question, language, confidence=verdict.confidence)
         best = ranked[0]
-        citations = []
-        seen_articles = set()
-        for rank, chunk in sorted(best.places, key=lambda place: place[0]):
-            if chunk.article_id in seen_articles:
-                continue  # one citation per article: overlapping chunks of one article say the same
-            seen_articles.add(chunk.article_id)
-            citations.append(cite(chunk, len(citations) + 1, best.score, best.text))
+        citations = citations_of(best)
         markers = "".join(f"[{c.number}]" for c in citations)
         lead = load_prompt(f"extractive_lead_{language}") + " " if language != "de" else ""
         shown = " ".join(best.shown.split())
         text = f"{lead}„{shown}“ {markers}" if lead else f"{shown} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question,
-                      confidence=confidence, short=clear_short(question, best.text, language))
-
-    def combine(self, question: str, answers: list[Answer], language: str) -> Answer:
-        return combine(question, answers, language)
+                      confidence=verdict.confidence, short=clear_short(question, best.text, language))
 
 
 def combine(question: str, answers: list[Answer], language: str) -> Answer:

@@ -21,17 +21,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import NamedTuple
 
-import numpy as np
-
-from qa.answer import ASKED_AGAIN, Answer, Draft, cite
-from qa.calibration import Calibration
-from qa.extractive import ExtractiveAnswerer, combine, declined
+from qa.answer import ASKED_AGAIN, Answer
+from qa.decision import Decision
+from qa.extractive import ExtractiveAnswerer, citations_of, combine, declined
 from qa.llm import LLM, Message
 from qa.prompts import load_prompt, render
-from qa.relevance import Candidate, SentenceRanker
-from qa.retrieval import Passage
+from qa.relevance import Candidate, QuestionPart, SentenceRanker
+from qa.stream import Draft, Steps
 from qa.verify import FactChecker
 from qa.wordlists import GERMAN_WORDS
 
@@ -84,31 +82,25 @@ def fixed_prefix() -> list[Message]:
 
 
 class LLMAnswerer:
-    """``stream_parts(question, parts, language)`` yields the short answer as it is written, then the ``Answer``."""
+    """``stream_parts(question, parts, language)``: the short answer as it is written, then the ``Answer``."""
 
     def __init__(self, llm: LLM, ranker: SentenceRanker, extractive: ExtractiveAnswerer, checker: FactChecker,
-                 calibration: Calibration, *, candidates: int = MAX_CANDIDATES, margin: float = math.inf,
+                 decision: Decision, *, candidates: int = MAX_CANDIDATES, margin: float = math.inf,
                  max_tokens: int = 80) -> None:
         if margin < 0:
             raise ValueError(f"margin must be 0 or more, got {margin}")
         self.llm, self.ranker, self.extractive, self.checker = llm, ranker, extractive, checker
-        self.calibration, self.candidates, self.max_tokens = calibration, candidates, max_tokens
+        self.decision, self.candidates, self.max_tokens = decision, candidates, max_tokens
         self.margin = margin
 
-    def stream(self, question: str, query_vector: np.ndarray, passages: list[Passage],
-               language: str) -> Iterator[str | Answer]:
-        yield from self.stream_parts(question, [(question, query_vector, passages)], language)
-
-    def stream_parts(self, question: str, parts: list[tuple[str, np.ndarray, list[Passage]]],
-                     language: str) -> Iterator[str | Draft | Answer]:
-        """Each part of the question (``Pipeline.parts``) answered in turn, then one ``Answer`` for all.
+    def stream_parts(self, question: str, parts: list[QuestionPart], language: str) -> Steps:
+        """Each part of the question (``Pipeline.parts``) answered in turn; returns one ``Answer`` for all.
 
         First comes a ``Draft``, the fast answer, unless every part is declined before the model runs.
         """
-        store = self.extractive.ranker.store
-        sentences = store.chunk_sentences(c for _, _, ps in parts for p in ps for c in p.chunks)
-        ranked = [self.ranker.rank(q, v, ps, sentences) for q, v, ps in parts]
-        fast = [self.extractive.answer(q, v, ps, language, r) for (q, v, ps), r in zip(parts, ranked)]
+        sentences = self.ranker.store.chunk_sentences(c for part in parts for p in part.passages for c in p.chunks)
+        ranked = [self.ranker.rank(part.question, part.vector, part.passages, sentences) for part in parts]
+        fast = [self.extractive.answer(part, language, r) for part, r in zip(parts, ranked)]
         draft = combine(question, fast, language)
         if not draft.abstained:
             yield Draft(draft)
@@ -116,27 +108,20 @@ class LLMAnswerer:
         # reads about as many prompt tokens as one that asks one (each call 3–4 s on 2 cores otherwise).
         share = per_part(self.candidates, sum(not f.abstained for f in fast))
         answers = []
-        for i, ((part, vector, passages), ranking, quick) in enumerate(zip(parts, ranked, fast)):
+        for i, (part, ranking, quick) in enumerate(zip(parts, ranked, fast)):
             if i:
                 yield " "
-            answer = None
-            for item in self._answer_part(part, vector, passages, ranking, language, quick, share):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    yield item
-            answers.append(answer)
-        yield combine(question, answers, language)
+            answers.append((yield from self._answer_part(part.question, ranking, language, quick, share)))
+        return combine(question, answers, language)
 
-    def _answer_part(self, question: str, vector: np.ndarray, passages: list[Passage], ranked: list[Candidate],
-                     language: str, fast: Answer, candidates: int) -> Iterator[str | Answer]:
+    def _answer_part(self, question: str, ranked: list[Candidate], language: str, fast: Answer,
+                     candidates: int) -> Steps:
         """The model's pick for one question from its best ``candidates`` sentences; ``fast`` is the extractive
         answer, the fallback."""
         confidence = fast.confidence
         if fast.abstained:
             # The retrieved text is far from the question: the model would only be asked to say so, slowly.
-            yield declined(question, language, "llm", confidence=confidence)
-            return
+            return declined(question, language, "llm", confidence=confidence)
         shown = shown_to_model(ranked, candidates, self.margin)
         english = language == "en"
         pieces: list[str] = []
@@ -152,47 +137,46 @@ class LLMAnswerer:
                 streamed = len(visible)
         generated = "".join(pieces).strip()
         pick = parse_pick(generated)
-        extra = {"generated": generated, "confidence": confidence}
         if pick is None:
             reason = "the model wrote no answer"
         elif pick.none:
-            if confidence < self.calibration.llm_trust_at:
-                yield declined(question, language, "llm", **extra)
-                return
+            if not self.decision.model_found_none(confidence).answer:
+                return declined(question, language, "llm", confidence=confidence, generated=generated)
             reason = "the model found no answer, but the retrieved sentence scores too high to decline"
         else:
-            result = self._verified(question, pick, shown, ranked, language, **extra)
-            if isinstance(result, Answer):
-                yield result
-                return
-            reason = result
+            verified = self._verified(question, pick, shown, ranked, language, generated, confidence)
+            if verified.answer is not None:
+                return verified.answer
+            reason = verified.why_not
         # Asked again with the fast answer's sentence alone; meanwhile the fast answer replaces the copy that
         # could not be used, which a reader may have seen streamed.
         yield Draft(fast)
-        answer, again = self._asked_again(question, ranked[0], language, **extra)
-        extra["generated"] = f"{generated}\n{again}"
+        again = "".join(self.llm.stream(pick_messages(question, [ranked[0].text]), max_tokens=self.max_tokens,
+                                        stop=["\n"])).strip()
+        generated = f"{generated}\n{again}"
+        answer = self._asked_again(question, ranked[0], language, again, generated, confidence)
         if answer is not None:
-            yield replace(answer, generated=extra["generated"], fallback_reason=f"{reason}; {ASKED_AGAIN}")
-        else:
-            yield _replace_reason(fast, f"{reason}; {ASKED_AGAIN}, no usable copy either", **extra)
+            return replace(answer, fallback_reason=f"{reason}; {ASKED_AGAIN}")
+        return replace(fast, fallback_reason=f"{reason}; {ASKED_AGAIN}, no usable copy either", generated=generated,
+                       confidence=confidence)
 
     def _verified(self, question: str, pick: Pick, shown: list[Candidate], ranked: list[Candidate], language: str,
-                  **extra) -> Answer | str:
+                  generated: str, confidence: float) -> Verified:
         """The answer resting on the model's ``pick`` among the sentences ``shown``, or why it cannot be given."""
         # The copied words must stand in a sentence the model was shown; where several hold them, the
         # best-scored one is quoted.
         found = next(((c, span) for c in shown if (span := self.checker.span_in(pick.span, c.text))), None)
         if found is None:
-            return f"the short answer „{pick.span}“ is in none of the sentences shown"
+            return Verified(why_not=f"the short answer „{pick.span}“ is in none of the sentences shown")
         chosen, span = found
         if self.checker.restates(question, span):
             # „Broncos“ to „Wen besiegten die Broncos im AFC-Championship-Spiel?“: the model copied the question.
-            return f"the short answer „{span}“ repeats the question"
+            return Verified(why_not=f"the short answer „{span}“ repeats the question")
         if (chosen is not ranked[0] and self.checker.names_none_of(question, chosen.context)
                 and not self.checker.names_none_of(question, ranked[0].context)):
             # „In welchem Jahr wurde der Minsker Friedensplan geschlossen?“ is not answered by a peace treaty
             # of 1763 in a passage that names nothing the question names, while the best sentence's does.
-            return "the sentence picked stands in passages that name nothing the question names"
+            return Verified(why_not="the sentence picked stands in passages that name nothing the question names")
         shown_short = span
         if language == "en":
             if pick.english and not self.checker.missing_facts(pick.english, chosen.text, question):
@@ -201,23 +185,29 @@ class LLMAnswerer:
                 # No checked English form: „Mehr als 13.000 Menschen“ would answer an English question in
                 # German. The sentence is quoted under the English lead instead; ``short`` keeps the span.
                 shown_short = ""
-        return quote(question, chosen, language, shown_short, short=span, **extra)
+        return Verified(quote(question, chosen, language, shown_short, short=span, generated=generated,
+                              confidence=confidence))
 
-    def _asked_again(self, question: str, best: Candidate, language: str, **extra) -> tuple[Answer | None, str]:
-        """The model shown only ``best``, the sentence the fast answer quotes, and asked again (not streamed):
-        (the answer resting on its copy, checked as any other, or None; what it wrote).
+    def _asked_again(self, question: str, best: Candidate, language: str, again: str, generated: str,
+                     confidence: float) -> Answer | None:
+        """The answer resting on ``again``, what the model wrote when shown only ``best``, the sentence the fast
+        answer quotes (checked as any other), or None.
 
         Among several sentences a 1.5B model loses its way: it copies the question („Kladen“ to „Was sind
         Kladen?“) or joins words of two sentences. One sentence leaves it one place to copy from, and little
         to read (about 60 prompt tokens; the rules are kept evaluated).
         """
-        again = "".join(self.llm.stream(pick_messages(question, [best.text]), max_tokens=self.max_tokens,
-                                        stop=["\n"])).strip()
         pick = parse_pick(again)
         if pick is None or pick.none:
-            return None, again
-        result = self._verified(question, pick, [best], [best], language, **extra)
-        return (None if isinstance(result, str) else result), again
+            return None
+        return self._verified(question, pick, [best], [best], language, generated, confidence).answer
+
+
+class Verified(NamedTuple):
+    """The answer resting on the model's copy, or why there is none."""
+
+    answer: Answer | None = None
+    why_not: str = ""
 
 
 def per_part(candidates: int, asked: int) -> int:
@@ -234,15 +224,11 @@ def shown_to_model(ranked: list[Candidate], candidates: int, margin: float) -> l
     return [c for c in ranked[:candidates] if c.score >= ranked[0].score - margin]
 
 
-def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) -> Answer:
+def quote(question: str, chosen: Candidate, language: str, shown: str, *, short: str | None = None,
+          generated: str = "", confidence: float = 0.0) -> Answer:
     """The answer resting on ``chosen``: ``shown`` (the short answer), then the sentence quoted, its passages
-    cited. ``extra``: further ``Answer`` fields (``short`` defaults to ``shown``)."""
-    citations, seen = [], set()
-    for _, chunk in sorted(chosen.places, key=lambda place: place[0]):
-        if chunk.article_id in seen:
-            continue  # one citation per article: overlapping chunks of one article say the same
-        seen.add(chunk.article_id)
-        citations.append(cite(chunk, len(citations) + 1, chosen.score, chosen.text))
+    cited. ``short`` defaults to ``shown``."""
+    citations = citations_of(chosen)
     markers = "".join(f"[{c.number}]" for c in citations)
     sentence = " ".join(chosen.shown.split())
     if language == "en":
@@ -250,8 +236,8 @@ def quote(question: str, chosen: Candidate, language: str, shown: str, **extra) 
             f"{load_prompt('extractive_lead_en')} „{sentence}“"
     else:
         body = f"{shown} – „{sentence}“" if shown else sentence
-    extra.setdefault("short", shown)
-    return Answer(f"{body} {markers}", citations, abstained=False, answerer="llm", question=question, **extra)
+    return Answer(f"{body} {markers}", citations, abstained=False, answerer="llm", question=question,
+                  generated=generated, short=shown if short is None else short, confidence=confidence)
 
 
 def language_neutral(span: str) -> bool:
@@ -276,7 +262,3 @@ def _visible(text: str, english: bool) -> str:
     if english:
         return rest if sep else ""
     return span.rstrip("|").rstrip()
-
-
-def _replace_reason(answer: Answer, reason: str, **changes) -> Answer:
-    return replace(answer, fallback_reason=reason, **changes)

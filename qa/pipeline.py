@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import threading
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, NamedTuple
 
 from qa.answer import Answer
 from qa.calibration import Calibration
+from qa.chat import Exchange
 from qa.config import MODES, Settings
-from qa.errors import EmptyIndex, QuestionError
-from qa.questions import clean_question, language_of, split_question
+from qa.decision import Decision, Evidence, gather
 from qa.embedding import Embedder
-from qa.sync import IngestReport, Progress, ingest_paths
+from qa.errors import EmptyIndex, QuestionError
+from qa.extractive import combine, declined
+from qa.questions import clean_question, language_of, split_question
+from qa.relevance import QuestionPart
 from qa.store import ArticleInfo, ChunkStore
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from qa.retrieval import Passage
+from qa.stream import Steps, StreamingAnswer
+from qa.sync import IngestReport, Progress, ingest_paths
 
 
 class Pipeline:
@@ -33,6 +32,7 @@ class Pipeline:
                  calibration: Calibration | None = None) -> None:
         self.settings = settings
         self.calibration = calibration or Calibration.load(settings.calibration_path)
+        self.decision = Decision(self.calibration)
         if embedder is not None:
             self.__dict__["embedder"] = embedder  # a model already loaded elsewhere (tests, benchmarks)
         if llm is not None:
@@ -65,7 +65,7 @@ class Pipeline:
     def extractive(self):
         from qa.extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(self.ranker, self.calibration)
+        return ExtractiveAnswerer(self.ranker, self.decision)
 
     @cached_property
     def llm(self):
@@ -75,7 +75,7 @@ class Pipeline:
     def llm_answerer(self):
         from qa.llm_answer import LLMAnswerer
 
-        return LLMAnswerer(self.llm, self.ranker, self.extractive, self.ranker.checker, self.calibration,
+        return LLMAnswerer(self.llm, self.ranker, self.extractive, self.ranker.checker, self.decision,
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
                             # QA_LLM_SENTENCES asks for that many sentences, whatever their scores
                             margin=math.inf if self.settings.llm_sentences else self.calibration.llm_margin,
@@ -99,15 +99,12 @@ class Pipeline:
     def ask(self, question: str, *, mode: str | None = None,
             history: list[tuple[str, str]] | None = None) -> Answer:
         """Retrieve passages for ``question`` and answer it with the answerer of ``mode``."""
-        with contextlib.closing(self.ask_stream(question, mode=mode, history=history)) as stream:
-            for item in stream:  # closed on return: the stream holds the index's read lock
-                if isinstance(item, Answer):
-                    return item
-        raise AssertionError("ask_stream ended without an Answer")
+        with self.ask_stream(question, mode=mode, history=history) as stream:  # closed: it holds the read lock
+            return stream.result()
 
     def ask_stream(self, question: str, *, mode: str | None = None,
-                   history: list[tuple[str, str]] | None = None) -> Iterator[str | Answer]:
-        """Text as it is generated, then the final ``Answer`` (whose text may differ: it is verified)."""
+                   history: list[tuple[str, str]] | None = None) -> StreamingAnswer:
+        """The answer as it is written (``StreamingAnswer``); bad input raises here, before anything streams."""
         from qa.chat import check_history
 
         mode = mode or self.settings.mode
@@ -116,34 +113,29 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         turns = check_history(history)
         self.ensure_index()
+        return StreamingAnswer(self._answer_steps(question, mode, turns))
+
+    def _answer_steps(self, question: str, mode: str, turns: list[Exchange]) -> Steps:
         with self.store.reading():  # one current state of the index, even while another process syncs
-            yield from self._answer_stream(question, mode, turns)
-
-    def _answer_stream(self, question: str, mode: str, turns: list[tuple[str, str]]) -> Iterator[str | Answer]:
-        language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
-        if turns:
-            question, vector, passages = self.standalone(question, turns)
-            parts = [(question, vector, passages)]
-        name = self.retriever.unknown_name(question) if language == "de" else None
-        if name:  # a person, place or thing no article mentions: whatever the passages say, not about it
-            from qa.extractive import declined
-            from qa.prompts import render
-
-            answer = declined(question, language, answerer=mode, text=render(f"abstain_name_{language}", thing=name))
+            language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
+            if turns:
+                parts = [self.standalone(question, turns)]
+                question = parts[0].question
+            if language == "de":
+                unknown = self.decision.unknown_name(question, self.retriever.known)
+                if unknown is not None:  # a person, place or thing no article mentions: the passages are not about it
+                    answer = declined(question, language, mode, name=unknown.detail)
+                    yield answer.text
+                    return answer
+            if not turns:
+                parts = self.parts(question)
+            if mode == "llm":
+                return (yield from self.llm_answerer.stream_parts(question, parts, language))
+            answer = combine(question, [self.extractive.answer(part, language) for part in parts], language)
             yield answer.text
-            yield answer
-            return
-        if not turns:
-            parts = self.parts(question)
-        if mode == "llm":
-            yield from self.llm_answerer.stream_parts(question, parts, language)
-            return
-        answer = self.extractive.combine(
-            question, [self.extractive.answer(*part, language) for part in parts], language)
-        yield answer.text
-        yield answer
+            return answer
 
-    def parts(self, question: str) -> list[tuple[str, np.ndarray, list[Passage]]]:
+    def parts(self, question: str) -> list[QuestionPart]:
         """Each question that ``question`` asks, with its query vector and passages.
 
         "Wann begann die Videokonferenz, und über welche Leitung lief sie?" asks two things that stand in
@@ -154,47 +146,45 @@ class Pipeline:
         from qa.chat import attach_context
 
         terms = self.ranker.terms
-        vector, passages = self.retrieve(question)
-        whole = [(question, vector, passages)]
-        parts = split_question(question)
-        if len(parts) == 1 or any(not terms(part) for part in parts):  # "…, und wo?" is one question
-            return whole
+        whole = self.retrieve(question)
+        asked = split_question(question)
+        if len(asked) == 1 or any(not terms(part) for part in asked):  # "…, und wo?" is one question
+            return [whole]
         language = language_of(question)
-        ranked = self.ranker.rank(question, vector, passages)
-        if self.extractive.confident(question, ranked, language) < self.calibration.answer_at:
+        if not self.decision.covers(self.evidence(whole, language)):
             # The articles do not cover the question as a whole. A part alone is shorter and scores
             # higher: "Wann findet der nächste G20-Gipfel statt?" finds the Putin–Biden summit.
-            return whole
+            return [whole]
         out = []
-        for i, part in enumerate(parts):
-            others = [(" ".join(other for j, other in enumerate(parts) if j != i), "")]
+        for i, part in enumerate(asked):
+            others = [Exchange(" ".join(other for j, other in enumerate(asked) if j != i), "")]
             for candidate in (part, attach_context(part, others)):
-                vector, passages, found = self.try_form(candidate, terms(part), language)
-                if found:
+                form = self.try_form(candidate, terms(part), language)
+                if form.found:
                     break
-            out.append((part, vector, passages))
+            out.append(form.part._replace(question=part))   # the last form tried, asked as the part
         return out
 
-    def try_form(self, candidate: str, own: set[str], language: str) -> tuple[np.ndarray, list[Passage], bool]:
-        """``candidate``'s query vector and passages, and whether they hold a sentence that answers it.
+    def try_form(self, candidate: str, own: set[str], language: str) -> Form:
+        """``candidate`` retrieved, and whether its passages hold a sentence that answers it (``Decision.found``:
+        words attached from elsewhere alone can make a sentence look relevant, so the best one must also hold
+        enough of ``own``, the stemmed words of what is asked itself)."""
+        part = self.retrieve(candidate)
+        ranked = self.ranker.rank(part.question, part.vector, part.passages)
+        found = self.decision.found(gather(candidate, ranked, language, self.ranker), own,
+                                    lambda: self.ranker.terms(ranked[0].text))
+        return Form(part, found)
 
-        Words attached from elsewhere alone can make a sentence look relevant ("Und wie hoch ist dort die
-        Inflation?" after a question about soldiers finds the soldiers): the best sentence must also hold
-        at least half of ``own``, the stemmed words of what is asked itself.
-        """
-        vector, passages = self.retrieve(candidate)
-        ranked = self.ranker.rank(candidate, vector, passages)
-        found = (bool(own) and self.extractive.confident(candidate, ranked, language)
-                 >= self.calibration.answer_at
-                 and len(own & self.ranker.terms(ranked[0].text)) >= len(own) * self.calibration.found_share)
-        return vector, passages, found
+    def evidence(self, part: QuestionPart, language: str) -> Evidence:
+        """What the best sentence of ``part``'s passages says about whether they answer it."""
+        ranked = self.ranker.rank(part.question, part.vector, part.passages)
+        return gather(part.question, ranked, language, self.ranker)
 
-    def retrieve(self, question: str) -> tuple[np.ndarray, list[Passage]]:
+    def retrieve(self, question: str) -> QuestionPart:
         vector = self.embedder.embed_query(question)
-        return vector, self.retriever.retrieve(question, vector)
+        return QuestionPart(question, vector, self.retriever.retrieve(question, vector))
 
-    def standalone(self, question: str, history: list[tuple[str, str]]
-                   ) -> tuple[str, np.ndarray, list[Passage]]:
+    def standalone(self, question: str, history: list[Exchange]) -> QuestionPart:
         """The follow-up ``question`` made standalone, with its query vector and passages.
 
         A question that does not point back (``follows_up``) is asked as it is. Otherwise cheap forms first:
@@ -206,7 +196,7 @@ class Pipeline:
         from qa.chat import REFERENCE_WORDS, attach_context, condense, follows_up
 
         if not follows_up(question):
-            return (question, *self.retrieve(question))
+            return self.retrieve(question)
 
         def within_limit(text: str) -> str:  # a long question's rewrite may not grow past the limit
             text = " ".join(text.split())
@@ -219,17 +209,16 @@ class Pipeline:
         if not refers_back and candidates[0] != question:
             candidates.append(question)
         for candidate in candidates:
-            vector, passages, found = self.try_form(candidate, own, language_of(question))
-            if found:
-                return candidate, vector, passages
+            form = self.try_form(candidate, own, language_of(question))
+            if form.found:
+                return form.part
         rewritten = condense(self.llm, question, history)
         if rewritten is None or within_limit(rewritten) != " ".join(rewritten.split()):
             # The model wrote an answer, not a question ("Sein Amt ist seit dem 15. Dezember 2019."), or one
             # too long, and no form found a sentence holding what the follow-up asks: answering from the
             # closest passages would state what was not asked. No passages, so both answerers decline at once.
-            return candidates[0], self.embedder.embed_query(candidates[0]), []
-        rewritten = within_limit(rewritten)
-        return (rewritten, *self.retrieve(rewritten))
+            return QuestionPart(candidates[0], self.embedder.embed_query(candidates[0]), [])
+        return self.retrieve(within_limit(rewritten))
 
     def ingest(self, paths: Iterable[Path | str] | Path | str | None = None, *, progress: Progress = None,
                prune: bool = False, only_if_empty: bool = False, add: bool = False,
@@ -274,6 +263,13 @@ class Pipeline:
                                  "`qa ingest FOLDER` (in Python: qa.ingest(['FOLDER'])) and ask again")
             self.ingest(only_if_empty=True)  # under the writer lock: an ingest already running wins
         self._indexed = True
+
+
+class Form(NamedTuple):
+    """One form of a question (a part, a follow-up with words attached), retrieved, and whether it is found."""
+
+    part: QuestionPart
+    found: bool
 
 
 _pipelines: OrderedDict[Settings, Pipeline] = OrderedDict()

@@ -1,5 +1,5 @@
-"""Sentence relevance: every sentence of the retrieved passages scored for the question, and the evidence
-on which the answerers decide whether the articles answer it at all.
+"""Sentence relevance: every sentence of the retrieved passages scored for the question (``qa.decision``
+judges from the best one whether the articles answer it at all).
 
 A candidate sentence is scored by its own e5 vector (stored at ingest) against the question, plus the
 share of the question's content words it holds (rare words weigh more) and whether it holds the kind of
@@ -12,10 +12,12 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from qa.calibration import Calibration
+from qa.chunking import Chunk
 from qa.lexical import HEAD_CHARS, MODIFIER_CHARS, noun_stems
 from qa.retrieval import Passage
 from qa.store import ChunkStore
@@ -30,6 +32,21 @@ VERB_ENDINGS = {"t", "et", "st", "est"}
 INFLECTED_CHARS = 4
 
 
+class QuestionPart(NamedTuple):
+    """One question as the ranker gets it: its words, its query vector and its retrieved passages."""
+
+    question: str
+    vector: np.ndarray
+    passages: list[Passage]
+
+
+class Place(NamedTuple):
+    """Where a sentence stands: a chunk of a retrieved passage, and that passage's rank."""
+
+    rank: int
+    chunk: Chunk
+
+
 @dataclass
 class Candidate:
     """A sentence of the retrieved passages, with what its score is made of."""
@@ -37,7 +54,7 @@ class Candidate:
     text: str
     vector: np.ndarray
     rank: int                    # of the best passage it stands in
-    places: list = field(default_factory=list)  # (passage rank, chunk) for every chunk that holds it
+    places: list[Place] = field(default_factory=list)  # every chunk that holds it
     previous: np.ndarray | None = None  # the sentence before it: "dort", "er", "das" point back to it
     previous_text: str | None = None
     similarity: float = 0.0      # e5 cosine, borrowing from the sentence before when that is higher
@@ -49,35 +66,13 @@ class Candidate:
     @property
     def context(self) -> str:
         """The text of the passages it stands in."""
-        return " ".join(chunk.text for _, chunk in self.places)
+        return " ".join(place.chunk.text for place in self.places)
 
     @property
     def shown(self) -> str:
         """The sentence as an answer shows it: with the sentence before when its relevance came from the two
         together („Mit 39 Jahren ist er …“ says who only with the sentence before it)."""
         return f"{self.previous_text} {self.text}" if self.borrowed and self.previous_text else self.text
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the retrieved text says about whether it answers the question; ``Calibration`` weighs it."""
-
-    score: float        # the best sentence's score
-    similarity: float   # its e5 cosine to the question
-    coverage: float     # weighted share of the question's words in the best sentence
-    typed: float        # the best sentence holds the kind of fact asked (1 when no kind is asked)
-    english: float      # the question is English: no words to share with German text
-    near: float         # share of the question's words found in the passages the best sentence stands in
-    named: float        # share of what the question names found there, in any spelling (1 when it names none)
-
-    FEATURES = ("score", "similarity", "coverage", "typed", "english", "near", "named")
-
-    def values(self) -> list[float]:
-        return [getattr(self, name) for name in self.FEATURES]
-
-    @classmethod
-    def none(cls, english: bool) -> "Evidence":
-        return cls(0.0, 0.0, 0.0, 0.0, float(english), 0.0, 0.0)
 
 
 def asked_kinds(question: str) -> list[str]:
@@ -164,7 +159,7 @@ class SentenceRanker:
                         continue
                     cand = groups.setdefault(sentence_key(sentence.text), Candidate(
                         sentence.text, sentence.vector, rank, [], previous, previous_text))
-                    cand.places.append((rank, chunk))
+                    cand.places.append(Place(rank, chunk))
                     previous, previous_text = sentence.vector, sentence.text
         wanted = self.terms(question)
         kinds = asked_kinds(question)
@@ -227,16 +222,3 @@ class SentenceRanker:
                     self._alone.pop(next(iter(self._alone)))
         with self._alone_lock:
             return {t: self._alone[t] for t in texts}
-
-    def evidence(self, question: str, ranked: list[Candidate], language: str) -> Evidence:
-        """The features of the decision to answer: how well the best sentence and its passages fit."""
-        english = language == "en"
-        if not ranked:
-            return Evidence.none(english)
-        best = ranked[0]
-        wanted = self.terms(question)
-        found = self.with_inflections(self.terms(best.context), wanted)
-        near = len(wanted & found) / len(wanted) if wanted else 0.0
-        typed = float(best.typed) if asked_kinds(question) else 1.0
-        return Evidence(best.score, best.similarity, best.lexical, typed, float(english), near,
-                        self.checker.names_found(question, best.context))

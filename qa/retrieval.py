@@ -29,7 +29,7 @@ from qa.embedding import Embedder
 from qa.imports import llama_index
 from qa.lexical import LexicalIndex, noun_stems
 from qa.store import ChunkStore, Hit
-from qa.tokens import TOKEN_PATTERN, german_stemmer, tokenize
+from qa.tokens import german_stemmer, tokenize
 
 METHODS = ("hybrid", "dense", "bm25")
 DUPLICATE_CONTAINMENT = 0.6  # share of the smaller passage's word trigrams found in the larger one
@@ -113,49 +113,17 @@ class Retriever:
         scores = dict(hits)
         return [Hit(chunk, scores[chunk.id]) for chunk in self.store.chunks([cid for cid, _ in hits])]
 
-    def unknown_name(self, question: str) -> str | None:
-        """A name the German ``question`` asks about that no chunk of the index holds, or None.
-
-        A name here is two or more capitalised words in a row, not at the question's start („Xi Jinping“,
-        „Nord Stream“, „Sky Digital“): German writes a noun after a lower-case article or adjective, so such
-        a run is a name, or a title and a name („Staatschef Xi Jinping“). It is unknown when two of its words
-        in a row (stemmed; a compound ending in one counts) stand in no chunk: the articles never mention
-        it, whatever the passages retrieved for the question's other words say. English questions are not
-        checked: their names are often written otherwise in German („Black Sea“, „Schwarzes Meer“).
-        """
-        skip, stop = _name_word_lists()
-        words = list(re.finditer(TOKEN_PATTERN, question))
-        runs, run = [], []
-        for i, match in enumerate(words):
-            word = match.group()
-            if i and word[:1].isupper() and word.lower() not in skip:
-                run.append(match)
-                continue
-            runs.append(run)
-            run = []
-        runs.append(run)
-        runs = [r for r in runs if len(r) >= 2]
-        if not runs:
-            return None
+    def known(self, words: list[str]) -> list[bool]:
+        """For each of ``words``, whether the index holds it (stemmed; BM25's compound rule counts), or it is a
+        word the index never holds: a stop word is not indexed at all, the name „Gegen“ (a Yuan emperor)
+        neither, so there is no evidence either way, for the word, its stem or its genitive („Gegens“).
+        (``Decision.unknown_name`` asks it about the words of a name.)"""
+        stop = _index_stop_words()
         index = self._lexical_index()
-        for run in runs:
-            with self._lock:
-                stems = self._stemmer.stemWords([m.group().lower() for m in run])
-            unknown = []
-            for match, stem in zip(run, stems):
-                word = match.group()
-                # A stop word is not indexed at all, the name „Gegen“ (a Yuan emperor) neither: no evidence
-                # either way, for the word, its stem or its genitive („Gegens“).
-                lower = word.lower()
-                if not index.knows(stem) and not {stem, lower, lower.removesuffix("s")} & stop:
-                    unknown.append(match)
-                elif len(unknown) >= 2:
-                    break
-                else:
-                    unknown = []
-            if len(unknown) >= 2:   # as the question writes it: „Fußball-Weltmeisterschaft“
-                return question[unknown[0].start():unknown[-1].end()]
-        return None
+        with self._lock:
+            stems = self._stemmer.stemWords([word.lower() for word in words])
+        return [index.knows(stem) or bool({stem, word.lower(), word.lower().removesuffix("s")} & stop)
+                for word, stem in zip(words, stems)]
 
     def _lexical_index(self):
         """The BM25 index, brought up to date with the index's lexical log whenever the index's generation
@@ -176,13 +144,11 @@ class Retriever:
 
 
 @functools.cache
-def _name_word_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """(capitalised words that start no name, the German stop words BM25 never indexes), for ``unknown_name``."""
+def _index_stop_words() -> frozenset[str]:
+    """The German stop words BM25 never indexes."""
     from bm25s.stopwords import STOPWORDS_GERMAN
 
-    from qa.wordlists import NOT_NAMES, QUESTION_WORDS, STOPWORDS
-
-    return frozenset(STOPWORDS | NOT_NAMES | QUESTION_WORDS), frozenset(STOPWORDS_GERMAN)
+    return frozenset(STOPWORDS_GERMAN)
 
 
 def fuse_scores(rankings: list[list[Hit]], weights: list[float]) -> list[Hit]:

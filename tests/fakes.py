@@ -34,3 +34,11 @@ class ScriptedLLM:
         words = reply.split(" ")
         for i, word in enumerate(words):  # token-like pieces, as a real model streams them
             yield word if i == 0 else " " + word
+
+
+def events_of(stream) -> list[tuple[str, object]]:
+    """A ``StreamingAnswer`` read to its end, as its steps: ("draft", Answer) where one brought the fast answer,
+    ("text", str) where one brought text, and a last ("answer", Answer)."""
+    with stream:
+        steps = [("text", text) if text else ("draft", stream.draft) for text in stream]
+        return [*steps, ("answer", stream.result())]

@@ -375,7 +375,7 @@ def test_a_question_about_a_name_no_article_mentions_is_declined_naming_it(pipel
     "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?",     # no name at all
 ])
 def test_names_the_articles_hold_are_not_declined_for_it(pipeline, question):
-    assert pipeline.retriever.unknown_name(question) is None
+    assert pipeline.decision.unknown_name(question, pipeline.retriever.known) is None
 
 
 LOCAL_NEWS = """date 2026-11-27

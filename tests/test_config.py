@@ -62,7 +62,7 @@ def test_a_calibration_file_that_weighs_other_features_is_refused(tmp_path):
     assert Calibration.load(path) == Calibration.load()
     text = path.read_text(encoding="utf-8").replace('"decision_weights": [', '"decision_weights": [1.5,', 1)
     path.write_text(text, encoding="utf-8")
-    from qa.relevance import Evidence
+    from qa.decision import Evidence
 
     with pytest.raises(ConfigError, match=f"weighs {len(Evidence.FEATURES) + 1} features.*calibrate.py"):
         Calibration.load(path)

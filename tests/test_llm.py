@@ -7,12 +7,13 @@ import re
 
 import pytest
 
-from qa.answer import Answer, Draft
+from qa.answer import Answer
 from qa.config import Settings
 from qa.llm_model import SIZE, ensure_llm_model
 from qa.pipeline import Pipeline
 from qa.questions import language_of
 from tests.conftest import CACHE, SEEDS
+from tests.fakes import events_of
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
@@ -92,8 +93,8 @@ def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pi
     from qa.llm_answer import pick_messages, shown_to_model
 
     question = "Um wie viel Uhr endete die Videokonferenz zwischen Putin und Biden am 7. Dezember?"
-    vector, passages = pipeline.retrieve(question)
-    ranked = pipeline.ranker.rank(question, vector, passages)
+    part = pipeline.retrieve(question)
+    ranked = pipeline.ranker.rank(question, part.vector, part.passages)
     shown = shown_to_model(ranked, pipeline.calibration.llm_candidates, pipeline.calibration.llm_margin)
     written = "".join(pipeline.llm.stream(pick_messages(question, [c.text for c in shown]), max_tokens=40,
                                           stop=["\n"])).strip()
@@ -101,7 +102,7 @@ def test_the_model_says_none_answers_when_the_sentences_lack_the_asked_detail(pi
 
 
 def test_the_answer_streams_in_pieces_before_the_verified_answer(pipeline):
-    items = list(pipeline.ask_stream("Wann ist die Sitzung des NATO-Russland-Rates geplant?", mode="llm"))
-    assert isinstance(items[-1], Answer) and "12. Januar" in items[-1].text
-    assert isinstance(items[0], Draft) and "12. Januar" in items[0].answer.text  # the fast answer, at once
-    assert len(items) > 3 and all(isinstance(i, str) for i in items[1:-1])
+    steps = events_of(pipeline.ask_stream("Wann ist die Sitzung des NATO-Russland-Rates geplant?", mode="llm"))
+    assert steps[-1][0] == "answer" and "12. Januar" in steps[-1][1].text
+    assert steps[0][0] == "draft" and "12. Januar" in steps[0][1].text  # the fast answer, at once
+    assert len(steps) > 3 and all(kind == "text" for kind, _ in steps[1:-1])

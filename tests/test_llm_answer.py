@@ -10,18 +10,19 @@ import pytest
 
 from eval.checks import answer_language
 
-from qa.answer import Answer, Draft
-from qa.chat import check_history, clean_rewrite, condense
+from qa.answer import Answer
+from qa.chat import Exchange, check_history, clean_rewrite, condense
 from qa.config import Settings
 from qa.errors import QuestionError
 from dataclasses import replace
 
 from qa.calibration import Calibration
+from qa.decision import Decision
 from qa.llm_answer import Pick, fixed_prefix, parse_pick
 from qa.pipeline import Pipeline
 from qa.prompts import PROMPTS_DIR, load_prompt, render
 from tests.conftest import SEEDS
-from tests.fakes import ScriptedLLM
+from tests.fakes import ScriptedLLM, events_of
 
 CALL = "Um wie viel Uhr soll das Telefonat am 30. Dezember stattfinden?"
 
@@ -93,8 +94,8 @@ def test_the_model_reads_only_the_sentences_that_score_near_the_best(indexed, em
     assert len(_shown(with_margin(1.0), llm)) == 6
     assert len(_shown(with_margin(0.0), llm)) == 1
     ranked = with_margin(1.0)
-    vector, passages = ranked.retrieve(CALL)
-    scores = [c.score for c in ranked.ranker.rank(CALL, vector, passages)[:6]]
+    part = ranked.retrieve(CALL)
+    scores = [c.score for c in ranked.ranker.rank(CALL, part.vector, part.passages)[:6]]
     near = sum(score >= scores[0] - 0.05 for score in scores)
     assert len(_shown(with_margin(0.05), llm)) == near < 6, scores
 
@@ -120,7 +121,7 @@ def test_the_sentences_shown_are_the_best_within_the_margin():
     with pytest.raises(ValueError, match="margin"):
         from qa.llm_answer import LLMAnswerer
 
-        LLMAnswerer(None, None, None, None, Calibration(), margin=-0.1)
+        LLMAnswerer(None, None, None, None, Decision(Calibration()), margin=-0.1)
 
 
 def test_the_models_line_is_parsed_into_the_copied_answer_or_none():
@@ -175,12 +176,12 @@ def test_a_second_copy_the_sentence_does_not_hold_leaves_the_fast_answer(pipelin
 
 def test_while_the_model_is_asked_again_the_fast_answer_replaces_the_streamed_copy(pipeline, llm):
     llm.say(pick("21:30", "um 22:45 Uhr MEZ"), pick("21:30", "um 21:30 Uhr MEZ"))
-    items = list(pipeline.ask_stream(CALL, mode="llm"))
-    drafts = [i for i, item in enumerate(items) if isinstance(item, Draft)]
-    streamed = "".join(item for item in items[drafts[0]:drafts[-1]] if isinstance(item, str))
+    steps = events_of(pipeline.ask_stream(CALL, mode="llm"))
+    drafts = [i for i, (kind, _) in enumerate(steps) if kind == "draft"]
+    streamed = "".join(value for kind, value in steps[drafts[0]:drafts[-1]] if kind == "text")
     assert len(drafts) == 2 and "22:45" in streamed  # the unusable copy was streamed, then the fast answer again
-    assert all(not isinstance(item, str) for item in items[drafts[-1]:])  # the second copy is not streamed
-    assert isinstance(items[-1], Answer) and items[-1].short == "um 21:30 Uhr MEZ"
+    assert all(kind != "text" for kind, _ in steps[drafts[-1]:])  # the second copy is not streamed
+    assert steps[-1][0] == "answer" and steps[-1][1].short == "um 21:30 Uhr MEZ"
 
 
 def test_an_english_question_asked_again_gets_its_checked_english_answer(pipeline, llm):
@@ -264,20 +265,20 @@ def test_a_question_nothing_in_the_articles_answers_does_not_wait_for_the_model(
 
 def test_streaming_shows_the_answer_as_written_never_a_lone_none(pipeline, llm):
     llm.say(pick("21:30", "um 21:30 Uhr MEZ"))
-    items = list(pipeline.ask_stream(CALL, mode="llm"))
-    assert isinstance(items[0], Draft) and items[0].answer == pipeline.ask(CALL, mode="extractive")
-    assert all(isinstance(i, str) for i in items[1:-1]) and len(items) > 3
-    assert isinstance(items[-1], Answer) and "".join(items[1:-1]) == "um 21:30 Uhr MEZ"
+    steps = events_of(pipeline.ask_stream(CALL, mode="llm"))
+    assert steps[0] == ("draft", pipeline.ask(CALL, mode="extractive"))
+    assert all(kind == "text" for kind, _ in steps[1:-1]) and len(steps) > 3
+    assert steps[-1][0] == "answer" and "".join(text for _, text in steps[1:-1]) == "um 21:30 Uhr MEZ"
 
 
 def test_no_draft_comes_before_an_answer_declined_without_the_model(pipeline, llm):
-    items = list(pipeline.ask_stream("Wie hoch ist die Inflationsrate in Deutschland?", mode="llm"))
-    assert len(items) == 1 and items[0].abstained and llm.calls == []
+    steps = events_of(pipeline.ask_stream("Wie hoch ist die Inflationsrate in Deutschland?", mode="llm"))
+    assert len(steps) == 1 and steps[0][1].abstained and llm.calls == []
 
 
 def test_extractive_mode_streams_its_answer_once(pipeline, llm):
-    items = list(pipeline.ask_stream(CALL, mode="extractive"))
-    assert len(items) == 2 and items[0] == items[1].text and llm.calls == []
+    steps = events_of(pipeline.ask_stream(CALL, mode="extractive"))
+    assert [kind for kind, _ in steps] == ["text", "answer"] and steps[0][1] == steps[1][1].text and llm.calls == []
 
 
 def test_a_follow_up_takes_the_earlier_topic_without_asking_the_model(pipeline, llm):
@@ -367,7 +368,7 @@ def test_every_prompt_renders_with_its_variables():
 
 def test_a_rewrite_that_takes_nothing_from_the_conversation_gets_the_earlier_question_attached():
     llm = ScriptedLLM("Was hat er über das Telefonat gesagt?")
-    history = [("Wer ist Putins außenpolitischer Berater?", "Juri Uschakow [1].")]
+    history = [Exchange("Wer ist Putins außenpolitischer Berater?", "Juri Uschakow [1].")]
     assert condense(llm, "Was hat er über das Telefonat gesagt?", history) == \
         "Was hat er über das Telefonat gesagt? (Putins außenpolitischer Berater)"
 
