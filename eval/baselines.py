@@ -27,9 +27,10 @@ _DECLINES = re.compile(
     r"|nicht (erwähnt|angegeben|genannt|enthalten)|geht (aus den quellen )?nicht hervor)", re.I)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Result:
-    """One question through one system: what it retrieved, answered and cited, and how long it took."""
+    """One question through one system: what it retrieved, answered and cited, and how long it took.
+    Built by keyword: fifteen fields, most of them optional, are too many to tell apart by position."""
     retrieved: list[str]                  # passage texts, best first
     answer: str | None = None             # None: the system only retrieves
     cited: list[str] = field(default_factory=list)
@@ -100,7 +101,7 @@ class LlamaIndexStock:
         started = time.perf_counter()
         retrieved = [n.node.get_content() for n in self.retriever.retrieve(question)]
         if self.engine is None:
-            return Result(retrieved, question=question, seconds=time.perf_counter() - started)
+            return Result(retrieved=retrieved, question=question, seconds=time.perf_counter() - started)
         started = time.perf_counter()
         # LlamaCPP reads its generate_kwargs at each call, and the product's own calls change them.
         self.llm.generate_kwargs.update(self.generate_kwargs)
@@ -109,8 +110,9 @@ class LlamaIndexStock:
         sources = [n.node.get_content() for n in response.source_nodes]
         numbers = {int(n) for n in re.findall(r"\[(?:Source\s*)?(\d+)\]", text)}  # "[2]", "[Source 2]"
         cited = [_strip_source_label(sources[n - 1]) for n in sorted(numbers) if 0 < n <= len(sources)]
-        return Result(retrieved, text, cited, declines(text), "llamaindex", question,
-                      time.perf_counter() - started, markers_valid=all(0 < n <= len(sources) for n in numbers))
+        return Result(retrieved=retrieved, answer=text, cited=cited, abstained=declines(text), answerer="llamaindex",
+                      question=question, seconds=time.perf_counter() - started,
+                      markers_valid=all(0 < n <= len(sources) for n in numbers))
 
 
 def _strip_source_label(text: str) -> str:

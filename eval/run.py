@@ -85,19 +85,23 @@ def ask(name: str, pair: Pair, pipeline, stock: LlamaIndexStock | None) -> Resul
         answer = pipeline.ask(pair.question, mode=name, history=list(pair.history))
         seconds = time.perf_counter() - started
         _, passages = pipeline.retrieve(answer.question)  # what the answer was drawn from
-        return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
-                      answer.abstained, answer.answerer, answer.question, seconds, markers_valid(answer),
-                      tuple(unsupported(answer, pair.question)), language_matches(answer, pair.question),
-                      answer.short, tuple(c.article for c in answer.citations), answer.generated,
-                      answer.fallback_reason, answer.confidence)
+        return Result(retrieved=[passage_text(p) for p in passages], answer=answer.text,
+                      cited=[c.text for c in answer.citations], abstained=answer.abstained,
+                      answerer=answer.answerer, question=answer.question, seconds=seconds,
+                      markers_valid=markers_valid(answer), unsupported=tuple(unsupported(answer, pair.question)),
+                      language_ok=language_matches(answer, pair.question), short=answer.short,
+                      cited_articles=tuple(c.article for c in answer.citations), generated=answer.generated,
+                      fallback_reason=answer.fallback_reason, confidence=answer.confidence)
     if name in ("bm25", "dense"):
         # A retriever a user would build has no follow-up handling: the question goes in as asked.
         started = time.perf_counter()
         vector = pipeline.embedder.embed_query(pair.question)
         passages = baseline_retriever(pipeline, name).retrieve(pair.question, vector)
         answer = pipeline.extractive.answer(pair.question, vector, passages, language_of(pair.question))
-        return Result([passage_text(p) for p in passages], answer.text, [c.text for c in answer.citations],
-                      answer.abstained, name, pair.question, time.perf_counter() - started, markers_valid(answer))
+        return Result(retrieved=[passage_text(p) for p in passages], answer=answer.text,
+                      cited=[c.text for c in answer.citations], abstained=answer.abstained, answerer=name,
+                      question=pair.question, seconds=time.perf_counter() - started,
+                      markers_valid=markers_valid(answer))
     if name == "llamaindex":
         return stock.run(pair.question)
     raise ValueError(f"unknown system {name!r}")

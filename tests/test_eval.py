@@ -293,10 +293,12 @@ def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
 
     pair = next(p for p in load_pairs() if p.answerable)
     own = {"000_seed.txt"}
-    rows = [(pair, Result([SOLDIERS], "70.000 [1]", [SOLDIERS], language_ok=True, cited_articles=("000_seed.txt",))),
-            (pair, Result([SOLDIERS], "1,5 Millionen [1]", ["…"], language_ok=True,
+    rows = [(pair, Result(retrieved=[SOLDIERS], answer="70.000 [1]", cited=[SOLDIERS], language_ok=True,
+                          cited_articles=("000_seed.txt",))),
+            (pair, Result(retrieved=[SOLDIERS], answer="1,5 Millionen [1]", cited=["…"], language_ok=True,
                           cited_articles=("000_seed.txt", "wiki_000339.txt"))),
-            (pair, Result([SOLDIERS], "Dazu steht nichts in den Artikeln.", [], abstained=True, language_ok=True))]
+            (pair, Result(retrieved=[SOLDIERS], answer="Dazu steht nichts in den Artikeln.", cited=[],
+                          abstained=True, language_ok=True))]
     assert summarise(rows, own)["unrelated"] == 1
     assert summarise(rows)["unrelated"] != summarise(rows)["unrelated"]   # nan: no distractors, not counted
 
