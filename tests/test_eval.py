@@ -11,7 +11,9 @@ import pytest
 
 from eval import metrics as m
 from eval.dataset import KINDS, QUESTIONS, DatasetError, load_pairs, unquoted
-from eval.run import FAST, evaluate, failures, parse_thresholds
+from eval.gate import failures, parse_thresholds
+from eval.run import evaluate
+from eval.systems import FAST
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -289,7 +291,7 @@ def test_llm_outcomes_are_counted_by_what_happened_with_the_fast_answer_beside_t
 
 def test_answers_citing_an_article_outside_the_pairs_own_are_counted():
     from eval.baselines import Result
-    from eval.run import summarise
+    from eval.scoring import summarise
 
     pair = next(p for p in load_pairs() if p.answerable)
     own = {"000_seed.txt"}
