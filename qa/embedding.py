@@ -10,13 +10,12 @@ Two backends compute the same vectors:
 
 A chunk is read once: its vector is the mean of its token states (what sentence-transformers' mean pooling
 gives), and each of its sentences gets the mean of the token states that fall inside that sentence
-(``embed_chunks``). The sentences are not embedded a second time on their own.
+(``embed_chunks``, ``qa.pooling``). The sentences are not embedded a second time on their own.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Sequence
@@ -25,10 +24,10 @@ import numpy as np
 
 from qa.e5model import MODEL_NAME, PROMPTS, ensure_e5_model
 from qa.errors import ModelError
+from qa.pooling import Span, normalize, pool_spans
 
 log = logging.getLogger(__name__)
 BACKENDS = ("onnx", "torch")
-Span = tuple[int, int]
 
 
 class Embedder:
@@ -112,49 +111,6 @@ class Embedder:
         return self.encoder.encode_with_spans(list(texts), [list(s) for s in spans], self.batch_size)
 
 
-def pool_spans(states: np.ndarray, offsets: np.ndarray, shift: int, spans: Sequence[Span]) -> np.ndarray:
-    """Normalized mean of the token states inside each character span.
-
-    ``states``: one row per token (padding removed); ``offsets``: each token's (start, end) in the encoded
-    string; ``shift``: where the text starts in that string (after the prompt). A span whose tokens were cut
-    off (beyond the model's length limit) gets the mean of the whole chunk.
-    """
-    out = np.empty((len(spans), states.shape[1]), dtype=np.float32)
-    starts, ends = offsets[:, 0] - shift, offsets[:, 1] - shift
-    real = offsets[:, 1] > offsets[:, 0]   # special tokens have empty offsets
-    whole = states[real].mean(axis=0) if real.any() else states.mean(axis=0)
-    for i, (start, end) in enumerate(spans):
-        inside = real & (ends > start) & (starts < end)
-        out[i] = states[inside].mean(axis=0) if inside.any() else whole
-    return _normalize(out)
-
-
-def _normalize(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-BATCH_NICENESS = 10   # of the threads that embed many texts at once (an ingest) against a question's own
-
-
-def yield_cpu() -> None:
-    """Lower the calling thread's CPU priority: an ingest's embedding threads yield the cores to the
-    thread that embeds a question, whichever process either runs in, so a question asked during an ingest
-    is answered at nearly its idle speed. (Linux: a thread's nice value is its own.)"""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BATCH_NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the ingest only shares the cores evenly
-        pass
-
-
-def threads() -> int:
-    """The cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 class _TorchEncoder:
     """The float32 model through sentence-transformers."""
 
@@ -184,4 +140,4 @@ class _TorchEncoder:
             if len(offsets) != len(states):
                 raise ModelError(f"the tokenizer gave {len(offsets)} tokens where the model read {len(states)}")
             sentences.append(pool_spans(states, offsets, len(prompt), wanted))
-        return _normalize(np.stack(chunks)), sentences
+        return normalize(np.stack(chunks)), sentences

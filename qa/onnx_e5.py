@@ -14,14 +14,15 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from qa.e5model import PROMPTS
-from qa.embedding import Span, _normalize, pool_spans, threads, yield_cpu
 from qa.errors import ModelError
+from qa.pooling import Span, normalize, pool_spans
 
 # Bump when the export or the quantization changes: stale files are rebuilt, and (through
 # ``qa.sync.fingerprint``) the articles embedded with them are embedded again.
@@ -110,6 +111,27 @@ def _quantize(source: Path, out: Path) -> None:
                      extra_options={"DefaultTensorType": TensorProto.FLOAT})
 
 
+BATCH_NICENESS = 10   # of the threads that embed many texts at once (an ingest) against a question's own
+
+
+def yield_cpu() -> None:
+    """Lower the calling thread's CPU priority: an ingest's embedding threads yield the cores to the
+    thread that embeds a question, whichever process either runs in, so a question asked during an ingest
+    is answered at nearly its idle speed. (Linux: a thread's nice value is its own.)"""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BATCH_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the ingest only shares the cores evenly
+        pass
+
+
+def threads() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class OnnxEncoder:
     """Encodes with the int8 ONNX model; the tokenizer is the converted model's own (``tokenizers``)."""
 
@@ -169,11 +191,11 @@ class OnnxEncoder:
     def encode(self, texts: list[str], kind: str, batch_size: int) -> np.ndarray:
         prompt = PROMPTS["query" if kind == "query" else "document"]
         states, _ = self._states([prompt + t for t in texts])
-        return _normalize(np.stack([s.mean(axis=0) for s in states]))
+        return normalize(np.stack([s.mean(axis=0) for s in states]))
 
     def encode_with_spans(self, texts: list[str], spans: list[list[Span]], batch_size: int
                           ) -> tuple[np.ndarray, list[np.ndarray]]:
         prompt = PROMPTS["document"]
         states, offsets = self._states([prompt + t for t in texts])
-        chunks = _normalize(np.stack([s.mean(axis=0) for s in states]))
+        chunks = normalize(np.stack([s.mean(axis=0) for s in states]))
         return chunks, [pool_spans(s, o, len(prompt), wanted) for s, o, wanted in zip(states, offsets, spans)]
