@@ -25,7 +25,6 @@ and an address (or, for a flood from many, everyone) is locked out for a while a
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hmac
 import html
@@ -42,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.answer import ASKED_AGAIN, Answer, Citation, Draft
+from qa.answer import ASKED_AGAIN, Answer, Citation
 from qa.articles import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
@@ -240,26 +239,20 @@ class ChatApp:
         chat += [*_asked(message), {"role": "assistant", "content": _waiting("Suche in den Artikeln …")}]
         session.shown = len(chat)
         yield "", chat, session
-        streamed, draft, answer = "", None, None
         try:
             # Closed before the answer is shown: the stream holds the index's read lock, and showing it
             # reads the cited articles.
-            with contextlib.closing(session.talk.ask_stream(message, mode=mode)) as stream:
-                for item in stream:
-                    if isinstance(item, Answer):
-                        answer = item
-                        break
-                    if isinstance(item, Draft):  # the fast answer, to read while the model works (again
-                        draft = item.answer       # while it is asked a second time)
-                        streamed = ""
-                        chat[-1] = {"role": "assistant", "content": render_answer(draft, turn)
+            with session.talk.ask_stream(message, mode=mode) as stream:
+                for text in stream:
+                    if not text and not stream.text and stream.draft is not None:  # a new fast answer: read it
+                        chat[-1] = {"role": "assistant", "content": render_answer(stream.draft, turn)  # meanwhile
                                     + _waiting("Das Sprachmodell formuliert die Antwort …")}
                         yield "", chat, session
                     elif mode == "llm":
-                        streamed += item
-                        chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(streamed)} ▌'
-                                    "</div>" + (render_sources(draft.citations, turn) if draft else "")}
+                        chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(stream.text)} ▌'
+                                    "</div>" + (render_sources(stream.draft.citations, turn) if stream.draft else "")}
                         yield "", chat, session
+                answer = stream.result()
             chat[-1] = {"role": "assistant", "content": render_answer(answer, turn, self.article)}
             yield "", chat, session
         except QAError as exc:  # bad input: say why, keep the conversation

@@ -152,10 +152,14 @@ def test_too_long_input_is_refused_with_a_message_and_kept_in_the_box(app):
 
 def test_a_failure_below_shows_one_line_not_a_traceback(app, monkeypatch):
     import qa.api
+    from qa.stream import StreamingAnswer
 
     def broken(*args, **kwargs):
-        raise OSError("disk full\nTraceback (most recent call last): …")
-        yield  # pragma: no cover
+        def steps():
+            raise OSError("disk full\nTraceback (most recent call last): …")
+            yield  # pragma: no cover
+
+        return StreamingAnswer(steps())
 
     monkeypatch.setattr(qa.api, "ask_stream", broken)
     _, chat, _ = _last(app.respond(SOLDIERS, [], None, FAST))
@@ -228,6 +232,31 @@ def test_the_fast_answer_shows_at_once_and_the_models_words_replace_it_as_they_s
     streaming = steps[2:-1]
     assert streaming and all("▌" in step and "qa-source" in step for step in streaming)  # its passages stay
     assert steps[-1].startswith('<div class="qa-answer">um 21:30 Uhr MEZ – „') and "▌" not in steps[-1]
+
+
+def test_a_second_draft_shows_the_fast_answer_again_and_the_models_words_start_afresh(app, monkeypatch):
+    # The model's first copy could not be used: it is asked again, and meanwhile the fast answer is shown.
+    import qa.api
+    from qa.stream import Draft, StreamingAnswer
+    from qa.web import render_sources
+
+    fast = Answer("Moskau hat 70.000 Soldaten zusammengezogen [1].", [_citation()])
+    final = Answer("70.000 Soldaten [1]", [_citation()], answerer="llm")
+
+    def steps():
+        yield from (Draft(fast), "7", "0.000", Draft(fast), "70.000 Soldaten")
+        return final
+
+    def draft() -> str:
+        return render_answer(fast, 1) + '<div class="qa-note qa-draft">Das Sprachmodell formuliert die Antwort …</div>'
+
+    def streaming(text: str) -> str:
+        return f'<div class="qa-answer">{text} ▌</div>' + render_sources(fast.citations, 1)
+
+    monkeypatch.setattr(qa.api, "ask_stream", lambda *args, **kwargs: StreamingAnswer(steps()))
+    shown = [chat[-1]["content"] for _, chat, _ in app.respond(SOLDIERS, [], None, GENERATED)]
+    assert shown[1:] == [draft(), streaming("7"), streaming("70.000"), draft(), streaming("70.000 Soldaten"),
+                         render_answer(final, 1, app.article)]
 
 
 # --- the running app --------------------------------------------------------------------------------
