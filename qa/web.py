@@ -2,12 +2,11 @@
 articles of the index, where a user adds their own files and removes articles.
 
 It holds no answering logic of its own: a question goes to the same streaming API that Python users call,
-through the same ``qa.Conversation`` that ``qa chat`` keeps, and the page only shows what comes back. A
-cited passage opens its whole article in the page (title, date, source and address; passage and sentence
-marked). Everything shown is escaped first and the chat renders no Markdown or LaTeX, so HTML, a script,
-``**stars**`` or an image link typed into the chat, or standing in an article, is shown as text. The
-``/chat`` API takes its history as plain JSON, so a wrongly shaped one is answered with a sentence saying
-what is wrong; history and mode may be left out. Every message the page shows is German (``qa.german``).
+through the same ``qa.Conversation`` that ``qa chat`` keeps, and the page only shows what comes back (its
+HTML: ``qa.render``; uploads' names and refusals: ``qa.uploads``). A cited passage opens its whole article
+in the page (title, date, source and address; passage and sentence marked). The chat renders no Markdown
+or LaTeX. The ``/chat`` API takes its history as plain JSON, so a wrongly shaped one is answered with a
+sentence saying what is wrong; history and mode may be left out. Every message the page shows is German (``qa.german``).
 
 Uploaded files (``.txt``, ``.md``, ``.html``, ``.jsonl``, ``.csv``; at most QA_MAX_UPLOAD_MB each) are kept
 in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds, as
@@ -34,23 +33,24 @@ import re
 import shutil
 import socket
 import threading
-import unicodedata
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.answer import ASKED_AGAIN, Answer, Citation
-from qa.articles import SUPPORTED_SUFFIXES
+from qa.answer import Answer
 from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
-from qa.german import german
+from qa.formats import SUPPORTED_SUFFIXES
 from qa.login import LoginLimiter
 from qa.questions import clean_text
+from qa.render import (escape, render_answer, render_draft, render_error, render_removed, render_report,
+                       render_streaming, render_waiting, valid)
 from qa.store import ArticleInfo
 from qa.sync import IngestReport, namespace_of
+from qa.uploads import UPLOADS, Upload, plan_upload, skip_list, skipped, stored_name
 
 log = logging.getLogger(__name__)
 
@@ -75,120 +75,6 @@ CSS = """
 .qa-passage { background: rgba(253, 230, 138, .35); }
 .qa-skip { color: #b45309; }
 """
-# The namespace of uploaded articles' ids: no file name holds a "/", so no article ingested from a folder,
-# the CLI or Python has an id in it, and an upload can never replace one of those.
-UPLOADS = "upload/"
-SHOWN_PER_REASON = 5     # skipped files or records listed under each reason in an upload's report
-_RECORD_AT = re.compile(r"(line|row) (\d+): ")   # where a record's problem stands in its file
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def render_answer(answer: Answer, turn: int, article: Callable[[str], ArticleInfo | None] | None = None) -> str:
-    """The verified answer as HTML: markers linked to the passages below it, and a note when it was
-    declined or came from the extractive fallback. ``turn`` keeps anchors apart between answers.
-    ``article`` looks up a cited article's whole text, shown under its passage on a click."""
-    numbers = {c.number for c in answer.citations}
-
-    def link(match: re.Match) -> str:
-        n = int(match.group(1))
-        return f'<a href="#qa-src-{turn}-{n}">[{n}]</a>' if n in numbers else match.group(0)
-
-    linked = re.sub(r"\[(\d+)\]", link, escape(answer.text))
-    declined = " qa-abstained" if answer.abstained else ""  # greyed: the answer itself says so
-    parts = [f'<div class="qa-answer{declined}">{linked}</div>']
-    if answer.fallback_reason and not answer.abstained:
-        if answer.answerer == "llm" and ASKED_AGAIN in answer.fallback_reason:
-            parts.append('<div class="qa-note qa-fallback">Das Sprachmodell wurde ein zweites Mal gefragt, nur mit '
-                         'dem zitierten Satz: seine erste Antwort war nicht verwendbar '
-                         f'({escape(german(answer.fallback_reason))}).</div>')
-        elif answer.answerer == "extractive":
-            parts.append('<div class="qa-note qa-fallback">Extraktive Antwort: die Antwort des Sprachmodells '
-                         f'hielt der Prüfung gegen ihre Quellen nicht stand ({escape(german(answer.fallback_reason))}).</div>')
-        else:
-            parts.append('<div class="qa-note qa-fallback">Der gewählte Satz wird zitiert: die Kurzantwort des '
-                         f'Sprachmodells stand nicht darin ({escape(german(answer.fallback_reason))}).</div>')
-    parts.append(render_sources(answer.citations, turn, article))
-    return "".join(parts)
-
-
-def render_sources(citations: list[Citation], turn: int,
-                   article: Callable[[str], ArticleInfo | None] | None = None) -> str:
-    """The cited passages under an answer ("" when there are none)."""
-    if not citations:
-        return ""
-    return ('<div class="qa-sources">'
-            + "".join(render_citation(c, turn, article(c.article) if article else None) for c in citations)
-            + "</div>")
-
-
-def render_citation(citation: Citation, turn: int, article: ArticleInfo | None = None) -> str:
-    """One cited passage in full, with its title, date, source and file, the sentence the answer rests on
-    marked; with ``article``, the whole article below it, opened by a click, passage and sentence marked."""
-    text = citation.text
-    start = text.find(citation.quote) if citation.quote else -1
-    if start >= 0:
-        body = (escape(text[:start]) + "<mark>" + escape(citation.quote) + "</mark>"
-                + escape(text[start + len(citation.quote):]))
-    else:
-        body = escape(text)
-    whole = ""
-    if article is not None and article.text:
-        whole = ('<details class="qa-article"><summary>Ganzen Artikel lesen</summary>'
-                 + render_article(article, citation) + "</details>")
-    return (f'<div class="qa-source" id="qa-src-{turn}-{citation.number}">'
-            f'<div class="qa-source-head">[{citation.number}] <b>{escape(citation.title)}</b> · '
-            f'{_origin(citation.date, citation.source, citation.url)}<code>{escape(citation.article)}</code></div>'
-            f"<p>{body}</p>{whole}</div>")
-
-
-def render_article(article: ArticleInfo, citation: Citation | None = None) -> str:
-    """A whole article: title, date, source and address, then its paragraphs; the cited passage and, in
-    it, the cited sentence marked."""
-    marks = []
-    if citation is not None:
-        marks.append((citation.start, citation.end, '<span class="qa-passage">', "</span>"))
-        at = article.text.find(citation.quote, citation.start, citation.end + 1) if citation.quote else -1
-        if at >= 0:
-            marks.append((at, at + len(citation.quote), "<mark>", "</mark>"))
-    paragraphs = []
-    for block in re.finditer(r"[^\n]+", article.text):
-        paragraphs.append("<p>" + _marked(article.text, block.start(), block.end(), marks) + "</p>")
-    return (f'<div class="qa-article-head"><b>{escape(article.title)}</b> · '
-            f'{_origin(article.date, article.source, article.url)}<code>{escape(article.file)}</code></div>'
-            + "".join(paragraphs))
-
-
-def _marked(text: str, start: int, end: int, marks: list[tuple[int, int, str, str]]) -> str:
-    """``text[start:end]`` escaped, each piece inside a mark wrapped in its tags (outer marks first)."""
-    cuts = sorted({start, end, *(min(max(p, start), end) for s, e, _, _ in marks for p in (s, e))})
-    out = []
-    for a, b in zip(cuts, cuts[1:]):
-        piece = escape(text[a:b])
-        for s, e, open_tag, close_tag in reversed(marks):
-            if s <= a and b <= e:
-                piece = open_tag + piece + close_tag
-        out.append(piece)
-    return "".join(out)
-
-
-def _origin(date: str, source: str, url: str) -> str:
-    """Date, publisher and a link to the article's address (http and https only), each followed by ' · '."""
-    parts = [escape(date)] if date else []
-    if url.startswith(("https://", "http://")):
-        label = source or urllib.parse.urlsplit(url).hostname or url
-        parts.append(f'<a class="qa-url" href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
-                     f"{escape(label)}</a>")
-    elif source:
-        parts.append(escape(source))
-    return "".join(part + " · " for part in parts)
-
-
-def render_error(message: str) -> str:
-    """An error line; the package's English messages are shown in German."""
-    return f'<div class="qa-note qa-error">Fehler: {escape(_valid(german(message)))}</div>'
 
 
 @dataclass
@@ -220,7 +106,7 @@ class ChatApp:
         is what was asked. The fast answer shows at once; in the generated mode the model's words replace
         it as they stream.
         """
-        typed = _valid(message) if isinstance(message, str) else ""   # what the box keeps when it must
+        typed = valid(message) if isinstance(message, str) else ""   # what the box keeps when it must
         message = clean_text(message) if isinstance(message, str) else message
         session = session if isinstance(session, Session) else self.new_session()
         try:
@@ -236,7 +122,7 @@ class ChatApp:
             return
         mode = MODES.get(mode_label, mode_label if mode_label in MODES.values() else self.settings.mode)
         turn = len(session.talk) + 1
-        chat += [*_asked(message), {"role": "assistant", "content": _waiting("Suche in den Artikeln …")}]
+        chat += [*_asked(message), {"role": "assistant", "content": render_waiting("Suche in den Artikeln …")}]
         session.shown = len(chat)
         yield "", chat, session
         try:
@@ -245,12 +131,10 @@ class ChatApp:
             with session.talk.ask_stream(message, mode=mode) as stream:
                 for text in stream:
                     if not text and not stream.text and stream.draft is not None:  # a new fast answer: read it
-                        chat[-1] = {"role": "assistant", "content": render_answer(stream.draft, turn)  # meanwhile
-                                    + _waiting("Das Sprachmodell formuliert die Antwort …")}
+                        chat[-1] = {"role": "assistant", "content": render_draft(stream.draft, turn)}  # meanwhile
                         yield "", chat, session
                     elif mode == "llm":
-                        chat[-1] = {"role": "assistant", "content": f'<div class="qa-answer">{escape(stream.text)} ▌'
-                                    "</div>" + (render_sources(stream.draft.citations, turn) if stream.draft else "")}
+                        chat[-1] = {"role": "assistant", "content": render_streaming(stream.text, stream.draft, turn)}
                         yield "", chat, session
                 answer = stream.result()
             chat[-1] = {"role": "assistant", "content": render_answer(answer, turn, self.article)}
@@ -298,9 +182,9 @@ class ChatApp:
         A file of another type, over the size limit or with a name that is no plain file name is refused
         with its reason. A file whose name an earlier upload already brought is held back unless
         ``replace``: the page asks first. A second file of the same name in one upload is kept under a
-        name of its own (``name-2.txt``), or skipped when its bytes are the first one's. The files are
-        indexed from a staging folder and only then moved in, so a failed ingest leaves the upload folder
-        as it was.
+        name of its own (``name-2.txt``), or skipped when its bytes are the first one's (``qa.uploads``).
+        The files are indexed from a staging folder and only then moved in, so a failed ingest leaves the
+        upload folder as it was.
         """
         from qa.api import ingest
 
@@ -309,34 +193,38 @@ class ChatApp:
         except QAError as exc:
             return Upload(render_error(str(exc)))
         folder = self.settings.uploads
-        plan = _plan_upload([Path(getattr(f, "name", f)) for f in files or []], uploaded, folder,
-                            self.settings.max_upload_mb, replace)
-        staged, refused, notes, held_back = plan.staged, plan.refused, plan.notes, plan.held_back
-        if not staged:
-            if refused or held_back:
-                return Upload(render_report(None, refused, notes, held_back), _skip_list(self, None, refused),
-                              held_back)
-            return Upload(render_error("Keine Datei gewählt."))
+        plan = plan_upload([Path(getattr(f, "name", f)) for f in files or []], uploaded, folder,
+                           self.settings.max_upload_mb, replace)
+
+        def done(report: IngestReport | None = None, error: str = "") -> Upload:
+            skips = skipped(report, plan.refused)
+            listing = None if error else skip_list(skips, self._reports())
+            return Upload(render_report(report, skips, plan.notes, plan.held_back) + error, listing, plan.held_back)
+
+        if not plan.staged:
+            return done() if plan.refused or plan.held_back else Upload(render_error("Keine Datei gewählt."))
         staging = folder / f".staging-{uuid.uuid4().hex[:12]}"
         try:
             staging.mkdir(parents=True)
-            for name, path in staged.items():
+            for name, path in plan.staged.items():
                 shutil.copyfile(path, staging / name)
             report = ingest(sorted(staging.iterdir()), add=True, progress=progress or False,
                             settings=self.settings, namespace=UPLOADS)
             kept = self._uploaded_files()
-            for name in staged:  # a file that gave no article at all is not kept
+            for name in plan.staged:  # a file that gave no article at all is not kept
                 if name in kept:
                     os.replace(staging / name, folder / name)
         except QAError as exc:
-            return Upload(render_report(None, refused, notes, held_back) + render_error(str(exc)), None, held_back)
+            return done(error=render_error(str(exc)))
         except OSError as exc:
-            return Upload(render_report(None, refused, notes, held_back)
-                          + render_error(f"das Upload-Verzeichnis {folder} ist nicht beschreibbar ({exc.strerror})"),
-                          None, held_back)
+            return done(error=render_error(f"das Upload-Verzeichnis {folder} ist nicht beschreibbar ({exc.strerror})"))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        return Upload(render_report(report, refused, notes, held_back), _skip_list(self, report, refused), held_back)
+        return done(report)
+
+    def _reports(self) -> Path:
+        """Where the lists of skipped files go: Gradio's own upload folder, which it serves and clears."""
+        return Path(os.environ.get("GRADIO_TEMP_DIR") or self.settings.uploads / ".incoming") / "berichte"
 
     def _held(self) -> list[ArticleInfo]:
         from qa.api import list_articles
@@ -362,8 +250,7 @@ class ChatApp:
             name = article_id.removeprefix(UPLOADS)
             if namespace_of(article_id) == UPLOADS and ":" not in name and (self.settings.uploads / name).is_file():
                 (self.settings.uploads / name).unlink()
-        names = "; ".join(f"{escape(titles.get(a, a))} ({escape(a)})" for a in gone) or "keiner"
-        return f'<div class="qa-note">Entfernt: {names}.</div>'
+        return render_removed(gone, titles)
 
     def warm_up(self, *, llm: bool) -> None:
         """Load the index and the embedding model, and with ``llm`` the language model (once), in the background.
@@ -414,8 +301,8 @@ def messages(chat: object) -> list[dict]:
         text = _plain(message.get("content")) if isinstance(message, dict) else None
         if text is None or message.get("role") not in ("user", "assistant"):
             raise QuestionError(f'chat history[{i}] must be a message {{"role": "user" or "assistant", '
-                                f'"content": text}}, got {_valid(repr(message))[:80]}')
-        out.append({"role": message["role"], "content": _valid(text)})
+                                f'"content": text}}, got {valid(repr(message))[:80]}')
+        out.append({"role": message["role"], "content": valid(text)})
     return out
 
 
@@ -427,14 +314,6 @@ def _plain(content: object) -> str | None:
                                          for part in content):
         return "".join(part["text"] for part in content)
     return None
-
-
-def _valid(text: str) -> str:
-    """``text`` with lone surrogates (not UTF-8, so not sendable) as U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _asked(message: object) -> list[dict]:
@@ -462,148 +341,9 @@ def conversation_from(chat: list[dict], settings: Settings | None = None) -> Con
     return talk
 
 
-@dataclass
-class _UploadPlan:
-    staged: dict[str, Path] = field(default_factory=dict)   # the name it is kept as -> the given file
-    refused: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    held_back: list[str] = field(default_factory=list)
-
-
-def _plan_upload(given: list[Path], uploaded: set[str], folder: Path, max_mb: int, replace: bool) -> _UploadPlan:
-    """Which of the ``given`` files are added, under which names, and which are refused or held back.
-
-    ``uploaded``: the names of the files earlier uploads brought (held back unless ``replace``). A second
-    file of one name in the same upload gets a name of its own, unless its bytes are an earlier one's."""
-    plan = _UploadPlan()
-    origin: dict[str, str] = {}      # the name it is kept as -> the name it was given with
-    for path in given:
-        name = stored_name(path.name)
-        reason = _upload_problem(path, name, max_mb)
-        if reason:
-            plan.refused.append((path.name, reason))
-            continue
-        if name in plan.staged:
-            twin = next((kept for kept, was in origin.items()
-                         if was == name and plan.staged[kept].read_bytes() == path.read_bytes()), None)
-            if twin:
-                plan.refused.append((name, f"derselbe Inhalt wie {twin} in diesem Upload; einmal hinzugefügt"))
-                continue
-            first, name = name, _free_name(name, set(plan.staged) | uploaded | {p.name for p in folder.glob("*")})
-            plan.notes.append(f"{first}: noch eine Datei dieses Namens im selben Upload; gespeichert als {name}")
-        elif name in uploaded and not replace:
-            if name not in plan.held_back:
-                plan.held_back.append(name)
-            continue
-        plan.staged[name], origin[name] = path, stored_name(path.name)
-    return plan
-
-
-@dataclass(frozen=True)
-class Upload:
-    """What an upload did: the report as HTML, the full list of what was skipped as a text file (None when
-    nothing was), and the names held back because an earlier upload brought a file of that name."""
-
-    html: str
-    skipped_file: Path | None = None
-    held_back: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.html
-
-
-def render_report(report: IngestReport | None, refused: list[tuple[str, str]], notes: list[str] = (),
-                  held_back: list[str] = ()) -> str:
-    """What an upload did: added, updated and unchanged articles; the files held back or renamed; and what
-    was skipped, counted per reason with the first few of each (the whole list is a file to download)."""
-    lines = []
-    if report is not None:
-        lines.append(f"{report.added} hinzugefügt, {report.updated} aktualisiert, {report.unchanged} unverändert"
-                     f"; {report.chunks} Abschnitte im Index.")
-    lines += [escape(note) for note in notes]
-    if held_back:
-        lines.append('<span class="qa-skip">Nicht ersetzt, weil ein früherer Upload Dateien dieses Namens brachte: '
-                     + escape(", ".join(held_back)) + ". Zum Ersetzen „Gleichnamige ersetzen“ ankreuzen und "
-                     "erneut hinzufügen.</span>")
-    skips = skipped(report, refused)
-    if skips:
-        groups: dict[str, list[str]] = {}
-        for name, reason in skips:
-            at = _RECORD_AT.match(reason)  # one record of an export: grouped by what was wrong with it
-            place = f"{name} Zeile {at.group(2)}" if at else name
-            groups.setdefault(reason[at.end():] if at else reason, []).append(place)
-        lines.append(f"{_number(len(skips))} übersprungen:")
-        for why, places in sorted(groups.items(), key=lambda group: -len(group[1])):
-            if len(places) == 1:
-                lines.append(f'<span class="qa-skip">{escape(places[0])}: {escape(german(why))}</span>')
-                continue
-            shown = ", ".join(places[:SHOWN_PER_REASON])
-            more = len(places) - SHOWN_PER_REASON
-            if more > 0:
-                shown += f" und {_number(more)} weitere (alle in der Liste zum Herunterladen)"
-            lines.append(f'<span class="qa-skip">{_number(len(places))} × {escape(german(why))}: '
-                         f"{escape(shown)}</span>")
-    return '<div class="qa-note qa-report">' + "<br>".join(lines) + "</div>"
-
-
-def skipped(report: IngestReport | None, refused: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(file name, reason) of everything an upload skipped: files refused by the page, then files and
-    records the reader could not use."""
-    return [*refused, *((p.path.name, p.reason) for p in (report.skipped if report else ()))]
-
-
-def _skip_list(app: "ChatApp", report: IngestReport | None, refused: list[tuple[str, str]]) -> Path | None:
-    """The whole list of what was skipped, one "file: reason" line each, as a file the page offers for
-    download (in Gradio's own upload folder, which it serves and clears)."""
-    skips = skipped(report, refused)
-    if not skips:
-        return None
-    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or app.settings.uploads / ".incoming") / "berichte"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"uebersprungen-{uuid.uuid4().hex[:8]}.txt"
-    path.write_text("".join(f"{name}: {german(reason)}\n" for name, reason in skips), encoding="utf-8")
-    return path
-
-
-def _number(n: int) -> str:
-    return f"{n:,}".replace(",", ".")  # German digit groups: 49.995
-
-
-def stored_name(name: str) -> str:
-    """An uploaded file's name as it is kept: without control and format characters (a right-to-left
-    override would show ``txt.exe`` as ``exe.txt``), surrounding spaces removed."""
-    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp")).strip()
-
-
-def _free_name(name: str, taken: set[str]) -> str:
-    """``name`` with ``-2``, ``-3`` … before its suffix: the first that is not in ``taken``."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    return next(f"{stem}-{n}{suffix}" for n in range(2, len(taken) + 3) if f"{stem}-{n}{suffix}" not in taken)
-
-
-def _upload_problem(path: Path, name: str, max_mb: int) -> str:
-    """Why an uploaded file (kept as ``name``) is refused, or "" when it may be read."""
-    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-        return (f"Dateityp {Path(name).suffix or '(keiner)'} wird nicht gelesen; Artikel sind "
-                + ", ".join(SUPPORTED_SUFFIXES) + "-Dateien")
-    if not name or name.startswith(".") or any(c in name for c in "/\\\0"):
-        return "der Dateiname muss ein einfacher Name sein, der nicht mit einem Punkt beginnt; bitte umbenennen"
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return f"die Datei ist nicht lesbar ({exc.strerror})"
-    if size > max_mb * 1024 * 1024:
-        return f"die Datei hat {_number(size)} Bytes; die Seite nimmt Dateien bis {max_mb} MB (QA_MAX_UPLOAD_MB)"
-    return ""
-
-
 def _source_cell(article: ArticleInfo) -> str:
     """Who published it: the source's name, else the address's host."""
     return article.source or urllib.parse.urlsplit(article.url).hostname or "–"
-
-
-def _waiting(text: str) -> str:
-    return f'<div class="qa-note qa-draft">{escape(text)}</div>'
 
 
 def build(app: ChatApp | None = None):

@@ -25,7 +25,8 @@ import pytest
 from qa.answer import Answer, Citation
 from qa.config import Settings
 from qa.errors import ConfigError
-from qa.web import ChatApp, build, conversation_from, render_answer, serve
+from qa.render import render_answer
+from qa.web import ChatApp, build, conversation_from, serve
 from tests.conftest import CACHE, ROOT, SEEDS
 
 SOLDIERS = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
@@ -237,8 +238,8 @@ def test_the_fast_answer_shows_at_once_and_the_models_words_replace_it_as_they_s
 def test_a_second_draft_shows_the_fast_answer_again_and_the_models_words_start_afresh(app, monkeypatch):
     # The model's first copy could not be used: it is asked again, and meanwhile the fast answer is shown.
     import qa.api
+    from qa.render import render_draft, render_streaming
     from qa.stream import Draft, StreamingAnswer
-    from qa.web import render_sources
 
     fast = Answer("Moskau hat 70.000 Soldaten zusammengezogen [1].", [_citation()])
     final = Answer("70.000 Soldaten [1]", [_citation()], answerer="llm")
@@ -247,16 +248,13 @@ def test_a_second_draft_shows_the_fast_answer_again_and_the_models_words_start_a
         yield from (Draft(fast), "7", "0.000", Draft(fast), "70.000 Soldaten")
         return final
 
-    def draft() -> str:
-        return render_answer(fast, 1) + '<div class="qa-note qa-draft">Das Sprachmodell formuliert die Antwort …</div>'
-
-    def streaming(text: str) -> str:
-        return f'<div class="qa-answer">{text} ▌</div>' + render_sources(fast.citations, 1)
-
     monkeypatch.setattr(qa.api, "ask_stream", lambda *args, **kwargs: StreamingAnswer(steps()))
     shown = [chat[-1]["content"] for _, chat, _ in app.respond(SOLDIERS, [], None, GENERATED)]
-    assert shown[1:] == [draft(), streaming("7"), streaming("70.000"), draft(), streaming("70.000 Soldaten"),
+    assert shown[1:] == [render_draft(fast, 1), render_streaming("7", fast, 1), render_streaming("70.000", fast, 1),
+                         render_draft(fast, 1), render_streaming("70.000 Soldaten", fast, 1),
                          render_answer(final, 1, app.article)]
+    assert shown[1].endswith('<div class="qa-note qa-draft">Das Sprachmodell formuliert die Antwort …</div>')
+    assert shown[3].startswith('<div class="qa-answer">70.000 ▌</div><div class="qa-sources">')
 
 
 # --- the running app --------------------------------------------------------------------------------
