@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.articles import Article
+from qa.article_text import Article
 
 # A sentence may end at . ! ? or … (plus closing quotes/brackets) followed by whitespace and a capital,
 # a digit or an opening quote.

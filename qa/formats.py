@@ -1,8 +1,35 @@
-"""The article formats beyond plain text: Markdown, saved web pages, and exports with one article per record.
+"""The article formats, each read by its parser, and the one table that names them by suffix (``ARTICLE_PARSERS``,
+``RECORD_ROWS``): a format is added there. The suffix is read in upper or lower case.
 
-``qa.articles`` picks the parser by the file's suffix and holds what they share (the ``Article``, the
-paragraph rules, dates, decoding). What each format holds, and how it is read: the docstring of
-``qa.articles``.
+One article per file; its id is the file name:
+
+- ``.txt``: a first line `` date YYYY-MM`` or `` date YYYY-MM-DD`` (the rest of that line is text), an
+  optional headline, then paragraphs separated by blank lines. UTF-8, or UTF-16 (UTF-32) when the file
+  starts with its byte-order mark (Notepad's "Unicode").
+- ``.md`` / ``.markdown``: the same first line (``date YYYY-MM`` or ``date YYYY-MM-DD``), or a front matter
+  block between two ``---`` lines with ``title:``, ``date:`` and optional ``url:`` and ``source:``. A leading
+  ``# Heading`` is the title. Markdown syntax is removed: heading marks, emphasis, links (their text stays),
+  images, list bullets, quote marks and code fences (the code stays). Encoded like ``.txt``.
+- ``.html`` / ``.htm``: a saved web page. trafilatura takes out the article's text, title, canonical address
+  and site name, leaving menus, cookie banners, scripts, ads and the footer behind; the date comes from the
+  page's markup (meta tags, JSON-LD, the address, ``<time>``), else htmldate searches the text. Decoded by
+  its byte-order mark or declared charset, else as UTF-8. Nothing is ever fetched from the network.
+
+Many articles per file, one per record; ids are ``"<file name>:<key>"`` (see ``qa.articles.belongs_to``), the
+key being the first 10 hex digits of the SHA-1 of the record's url, else of ``"<title>|<date>"``, with ``-2``,
+``-3`` for repeats within the file: a key stays when rows are added or moved.
+
+- ``.jsonl``: one JSON object per line with ``title``, ``date``, ``text`` and optional ``url`` and ``source``.
+- ``.csv``: a header row naming those columns, then one row per article, fields separated by ``,`` or ``;``
+  (whichever the header uses); a field holding the separator, a quote or a line break is put in quotes.
+
+Records files are UTF-8 (with or without a byte-order mark) and read as a stream. A record's date is
+YYYY-MM, YYYY-MM-DD, an ISO date-time (its own calendar day, whatever the zone) or DD.MM.YYYY; a missing
+title is taken from the text. A bad record becomes a ``Problem`` naming its line (JSONL) or row (CSV, the
+header being row 1), and the rest of the file is still read.
+
+What the formats share (the ``Article``, the paragraph rules, dates, decoding) is in ``qa.article_text``;
+finding and reading the files, in ``qa.articles``.
 """
 
 from __future__ import annotations
@@ -19,11 +46,40 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from qa.articles import (_BOMS, _DATE_LINE, Article, Problem, _about, _check_file, _decode, _file_article, _lines,
-                         _paragraphs, _parse_date, _suffix, _title_from)
+from qa.article_text import (BOMS, DATE_LINE, Article, Problem, about, check_file, decode, file_article,
+                             paragraphs_of, parse_date, suffix_of, text_lines, title_from)
 from qa.errors import ArticleError
 
 MAX_RECORDS_BYTES = 200_000_000
+
+
+# --- plain text --------------------------------------------------------------------------------------------
+
+_HEADLINE_MAX = 160
+
+
+def parse_txt(path: Path, data: bytes) -> Article:
+    lines = text_lines(decode(data))
+    header = DATE_LINE.match(lines[0])
+    if not header:
+        raise ArticleError("missing the date header: the first line must start with 'date YYYY-MM' "
+                           "or 'date YYYY-MM-DD'")
+    written, rest = header.groups()
+    if not 1 <= int(month := written[5:7]) <= 12:
+        raise ArticleError(f"the date header has month {month}; expected 01 to 12")
+    date = parse_date(written)
+
+    paragraphs = paragraphs_of([rest] + lines[1:])
+    if not paragraphs:
+        raise ArticleError("the article has a date header but no text")
+    headline = ""
+    if len(paragraphs) > 1 and _looks_like_headline(paragraphs[0]):
+        headline = paragraphs.pop(0)
+    return file_article(path, data, date, paragraphs, title=headline)
+
+
+def _looks_like_headline(paragraph: str) -> bool:
+    return len(paragraph) <= _HEADLINE_MAX and not paragraph.endswith((".", "!", "?", ":", '"', "“", "”"))
 
 
 # --- Markdown ----------------------------------------------------------------------------------------------
@@ -49,21 +105,21 @@ _INLINE = (
 
 
 def parse_markdown(path: Path, data: bytes) -> Article:
-    lines = _lines(_decode(data))
+    lines = text_lines(decode(data))
     fields, body = _front_matter(lines)
     if fields is None:
-        header = _DATE_LINE.match(lines[0])
+        header = DATE_LINE.match(lines[0])
         if not header:
             raise ArticleError("no date: start the file with a line 'date YYYY-MM-DD', or with a front matter "
                                "block ('---', 'title: …', 'date: YYYY-MM-DD', '---')")
         fields, body = {"date": header[1]}, [header[2]] + lines[1:]
     if not fields.get("date"):
         raise ArticleError("the front matter has no 'date:' line; add one, e.g. 'date: 2021-12-07'")
-    date = _parse_date(fields["date"])
+    date = parse_date(fields["date"])
     headline, paragraphs = _markdown_paragraphs(body)
     if not paragraphs:
         raise ArticleError("the article has a date but no text")
-    return _file_article(path, data, date, paragraphs, title=" ".join(fields.get("title", "").split()) or headline,
+    return file_article(path, data, date, paragraphs, title=" ".join(fields.get("title", "").split()) or headline,
                          url=fields.get("url", ""), source=fields.get("source", ""))
 
 
@@ -114,7 +170,7 @@ def _markdown_paragraphs(lines: list[str]) -> tuple[str, list[str]]:
             if _BULLET.match(line) or _NUMBERED.match(line):
                 out.append("")  # the numbers of a numbered list stay: "2." may be what the text refers to
             out.append(_markdown_inline(_BULLET.sub("", line)))
-    return headline, _paragraphs(out)
+    return headline, paragraphs_of(out)
 
 
 def _markdown_inline(line: str) -> str:
@@ -158,7 +214,7 @@ def parse_html(path: Path, data: bytes) -> Article:
         raise ArticleError('no publication date found in the page; add <meta property="article:published_time" '
                            'content="YYYY-MM-DD"> to the page\'s <head>, or save the article as .txt with a '
                            "'date YYYY-MM' line")
-    return _file_article(path, data, date, paragraphs, title=headline or " ".join((page.title or "").split()),
+    return file_article(path, data, date, paragraphs, title=headline or " ".join((page.title or "").split()),
                          url=page.url or "", source=page.sitename or "")
 
 
@@ -169,8 +225,8 @@ def _day_from_text(found: str | None) -> str | None:
 
 def _decode_html(data: bytes) -> str:
     """The page as text: by its byte-order mark, else by its declared charset, else as UTF-8."""
-    if data.startswith((codecs.BOM_UTF8, *(bom for bom, _ in _BOMS))):
-        return _decode(data)
+    if data.startswith((codecs.BOM_UTF8, *(bom for bom, _ in BOMS))):
+        return decode(data)
     if b"\x00" in data[:8192]:
         raise ArticleError("this is a binary file, not a web page")
     declared = _META_CHARSET.search(data[:4096])
@@ -200,7 +256,7 @@ def _html_paragraphs(body) -> tuple[str, list[str]]:
     headline = ""
     if len(body) and body[0].tag == "head" and body[0].get("rend") == "h1":
         headline, lines = " ".join(lines[0].split()), lines[2:]
-    return headline, _paragraphs(lines)
+    return headline, paragraphs_of(lines)
 
 
 # --- many articles per file --------------------------------------------------------------------------------
@@ -211,10 +267,10 @@ _Fields = Callable[[], dict]  # a record's fields, parsed when called: a broken 
 
 def read_records(path: Path) -> tuple[list[Article], list[Problem]]:
     """The articles of a ``.jsonl`` or ``.csv`` file, and a ``Problem`` for each record that was skipped."""
-    with _about(path):
-        _check_file(path, MAX_RECORDS_BYTES, "files of records")
+    with about(path):
+        check_file(path, MAX_RECORDS_BYTES, "files of records")
         articles, problems, keys = [], [], Counter()
-        rows = _jsonl_rows if _suffix(path) == ".jsonl" else _csv_rows
+        rows = RECORD_ROWS[suffix_of(path)]
         with path.open("rb") as file:
             _check_records_start(file.read(8192))
             file.seek(0)
@@ -229,7 +285,7 @@ def read_records(path: Path) -> tuple[list[Article], list[Problem]]:
 def _check_records_start(head: bytes) -> None:
     if not head.strip():
         raise ArticleError("the file is empty")
-    if any(head.startswith(bom) for bom, _ in _BOMS):
+    if any(head.startswith(bom) for bom, _ in BOMS):
         raise ArticleError("a UTF-16 or UTF-32 file; save .jsonl and .csv files as UTF-8")
     if b"\x00" in head:
         raise ArticleError("this is a binary file, not a text file of records")
@@ -297,13 +353,13 @@ def _csv_fields(header: list[str], values: list[str], separator: str) -> dict:
 def _record_article(path: Path, record: dict, keys: Counter) -> Article:
     """One record as an article; ``keys`` counts the keys given out so far in its file."""
     title, date, text, url, source = (_record_field(record, name) for name in _RECORD_FIELDS)
-    paragraphs = _paragraphs(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    paragraphs = paragraphs_of(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     if not paragraphs:
         raise ArticleError("the record has no text; give it a 'text' field")
     if not date:
         raise ArticleError("the record has no date; give it a 'date' field (YYYY-MM-DD)")
-    text, date = "\n\n".join(paragraphs), _parse_date(date)
-    title = " ".join(title.split()) or _title_from(text)
+    text, date = "\n\n".join(paragraphs), parse_date(date)
+    title = " ".join(title.split()) or title_from(text)
     # The key comes from what names the article, not from its place in the file: rows may be added or moved.
     key = hashlib.sha1((url or f"{title}|{date}").encode()).hexdigest()[:10]
     keys[key] += 1
@@ -323,3 +379,25 @@ def _record_field(record: dict, name: str) -> str:
                            "put it in quotes")
     return value.strip()
 
+
+# --- the formats by suffix ---------------------------------------------------------------------------------
+
+# The one place where a format is added (its suffixes in lower case; the module's docstring says what it
+# holds): a file of one article is parsed from its bytes; a file of records is read as a stream of rows, each
+# (where it stands, its fields).
+ARTICLE_PARSERS: dict[str, Callable[[Path, bytes], Article]] = {
+    ".txt": parse_txt, ".md": parse_markdown, ".markdown": parse_markdown, ".html": parse_html, ".htm": parse_html}
+RECORD_ROWS: dict[str, Callable[[io.BufferedReader], Iterator[tuple[str, _Fields]]]] = {
+    ".jsonl": _jsonl_rows, ".csv": _csv_rows}
+SUPPORTED_SUFFIXES = (*ARTICLE_PARSERS, *RECORD_ROWS)
+
+
+def article_parser(path: Path) -> Callable[[Path, bytes], Article]:
+    """The parser of ``path``'s format; ``ArticleError`` for a file of records or a suffix no format has."""
+    suffix = suffix_of(path)
+    if suffix in RECORD_ROWS:
+        raise ArticleError(f"a {suffix} file holds one article per record; read it with read_articles")
+    if suffix not in ARTICLE_PARSERS:
+        raise ArticleError(f"unsupported file type {suffix or '(no suffix)'}; "
+                           "articles are .txt, .md, .html, .jsonl or .csv")
+    return ARTICLE_PARSERS[suffix]

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, Union
 
-from qa.articles import Article, Problem, belongs_to, read_articles
+from qa.article_text import Article, Problem
+from qa.articles import belongs_to, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
 from qa.errors import ArticleError, SyncRefused

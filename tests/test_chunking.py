@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import Article, parse_article, read_articles
+from qa.article_text import Article
+from qa.articles import parse_article, read_articles
 from qa.chunking import HARD_MAX_CHARS, chunk_article, sentence_spans
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import qa.formats
-from qa.articles import SUPPORTED_SUFFIXES, belongs_to, find_article_files, read_articles
+from qa.articles import belongs_to, find_article_files, read_articles
+from qa.formats import SUPPORTED_SUFFIXES
 
 
 @pytest.fixture(autouse=True)

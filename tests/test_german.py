@@ -15,7 +15,7 @@ import pytest
 
 import qa
 from qa.answer import ASKED_AGAIN
-from qa.articles import _KINDS
+from qa.article_text import _KINDS
 from qa.german import TEMPLATES, german
 
 PACKAGE = Path(qa.__file__).parent
