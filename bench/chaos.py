@@ -51,7 +51,7 @@ from qa.config import Settings  # noqa: E402
 from qa.embedding import Embedder  # noqa: E402
 from qa.store import ChunkStore  # noqa: E402
 from qa.sync import ingest_paths  # noqa: E402
-from qa.web import UPLOADS  # noqa: E402
+from qa.uploads import UPLOADS  # noqa: E402
 
 
 class Busy:
@@ -86,7 +86,7 @@ class Asker(threading.Thread):
         busy = self.busy.now()
         started = time.monotonic()
         try:
-            _, chat = self._client.predict(question, api_name="/chat")   # history and mode: the defaults
+            _, chat, _ = self._client.predict(question, api_name="/chat")   # history and mode: the defaults
             text = message_text(chat[-1])
             if "qa-error" in text or "Fehler:" in text:
                 self.errors.append(f"{question}: {text[:200]}")

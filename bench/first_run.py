@@ -65,7 +65,7 @@ def main() -> int:
 _ASK = """
 import re, sys
 from gradio_client import Client
-_, chat = Client(sys.argv[1], verbose=False).predict(sys.argv[2], [], "Schnell (zitierte Sätze)", api_name="/chat")
+_, chat, _ = Client(sys.argv[1], verbose=False).predict(sys.argv[2], [], "Schnell (zitierte Sätze)", api_name="/chat")
 content = chat[-1]["content"]
 content = content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
 print(re.sub(r"<[^>]+>", "", re.search(r'<div class="qa-answer[^"]*">(.*?)</div>', content, re.S).group(1)))

@@ -92,7 +92,7 @@ def main() -> None:
                     started = time.perf_counter()
                     error = None
                     try:
-                        _, chat = client.predict(question, [], label, api_name="/chat")
+                        _, chat, _ = client.predict(question, [], label, api_name="/chat")
                         if "qa-error" in message_text(chat[-1]):
                             error = message_text(chat[-1])
                     except Exception as exc:  # noqa: BLE001 - every failure is counted and shown

@@ -149,12 +149,14 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
      "der Verlauf (history) muss eine Liste von Paaren (Frage, Antwort) sein, ist aber {type}"),
     ("history[{i}] must be a (question, answer) pair of texts, got {turn}",
      "history[{i}] muss ein Paar (Frage, Antwort) aus Texten sein, ist aber {turn}"),
-    ('the chat history must be a list of messages {"role": "user" or "assistant", "content": text}, got {type}',
-     'der Chatverlauf muss eine Liste von Nachrichten {"role": "user" oder "assistant", "content": text} sein, '
-     "ist aber {type}"),
-    ('chat history[{i}] must be a message {"role": "user" or "assistant", "content": text}, got {message}',
-     'Eintrag {i} des Chatverlaufs muss eine Nachricht {"role": "user" oder "assistant", "content": text} sein, '
-     "ist aber {message}"),
+    ('the chat history must be a list of turns {"question": text, "answer": text} or of messages '
+     '{"role": "user" or "assistant", "content": text}, got {type}',
+     'der Chatverlauf muss eine Liste von Runden {"question": text, "answer": text} oder von Nachrichten '
+     '{"role": "user" oder "assistant", "content": text} sein, ist aber {type}'),
+    ('chat history[{i}] must be a turn {"question": text, "answer": text} or a message '
+     '{"role": "user" or "assistant", "content": text}, got {entry}',
+     'Eintrag {i} des Chatverlaufs muss eine Runde {"question": text, "answer": text} oder eine Nachricht '
+     '{"role": "user" oder "assistant", "content": text} sein, ist aber {entry}'),
 
     # --- the index: ingest, sync, store (qa/sync.py, qa/store.py, qa/pipeline.py) -------------------------------
     ("no paths given; name the files or folders of articles to index",

@@ -5,8 +5,10 @@ It holds no answering logic of its own: a question goes to the same streaming AP
 through the same ``qa.Conversation`` that ``qa chat`` keeps, and the page only shows what comes back (its
 HTML: ``qa.render``; uploads' names and refusals: ``qa.uploads``). A cited passage opens its whole article
 in the page (title, date, source and address; passage and sentence marked). The chat renders no Markdown
-or LaTeX. The ``/chat`` API takes its history as plain JSON, so a wrongly shaped one is answered with a
-sentence saying what is wrong; history and mode may be left out. Every message the page shows is German (``qa.german``).
+or LaTeX. The page keeps each browser session's conversation beside its chat; the ``/chat`` API takes the
+conversation as plain JSON instead and returns it with the answer (``conversation_of``, ``turns_of``), so a
+wrongly shaped one is answered with a sentence saying what is wrong; history and mode may be left out.
+Every message the page shows is German (``qa.german``).
 
 Uploaded files (``.txt``, ``.md``, ``.html``, ``.jsonl``, ``.csv``; at most QA_MAX_UPLOAD_MB each) are kept
 in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds, as
@@ -26,10 +28,8 @@ from __future__ import annotations
 
 import errno
 import hmac
-import html
 import logging
 import os
-import re
 import shutil
 import socket
 import threading
@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from qa.answer import Answer
+from qa.articles import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
-from qa.formats import SUPPORTED_SUFFIXES
 from qa.login import LoginLimiter
 from qa.questions import clean_text
 from qa.render import (escape, render_answer, render_draft, render_error, render_removed, render_report,
@@ -81,8 +81,8 @@ CSS = """
 class Session:
     """One browser session's conversation, and how many chat messages it was last shown as.
 
-    A chat of another length came from elsewhere (an API caller's own history, or none): it is read
-    from its messages instead, so the history is always the one the caller sees.
+    A chat of another length is not the one this session showed (a page left open while the app was
+    restarted, say): its messages are not read back, a new conversation starts.
     """
 
     talk: Conversation
@@ -96,27 +96,44 @@ class ChatApp:
         self.settings = settings or Settings.from_env()
         self._llm_warming = False
 
-    def respond(self, message: str, chat: object = None, session: Session | None = None,
+    def respond(self, message: str, chat: list | None = None, session: Session | None = None,
                 mode_label: str | None = None) -> Iterator[tuple[str, list[dict], Session]]:
-        """Yield (textbox, chat, session) as the answer streams in.
+        """The page's question: yield (textbox, chat, session) as the answer streams in.
 
-        ``chat`` is the page's own chat, or whatever JSON an API caller sent as its history (none: a new
-        conversation); ``mode_label`` a label of ``MODES`` or a mode (none: QA_MODE). The question is
-        cleaned first, as every route cleans it (``qa.questions.clean_text``): what is shown and sent back
-        is what was asked. The fast answer shows at once; in the generated mode the model's words replace
-        it as they stream.
+        ``chat`` is the page's own chat and ``session`` the conversation it shows (none: a new one);
+        ``mode_label`` a label of ``MODES`` or a mode (none: QA_MODE). The question is cleaned first, as
+        every route cleans it (``qa.questions.clean_text``): what is shown and sent back is what was asked.
+        The fast answer shows at once; in the generated mode the model's words replace it as they stream.
         """
-        typed = valid(message) if isinstance(message, str) else ""   # what the box keeps when it must
-        message = clean_text(message) if isinstance(message, str) else message
         session = session if isinstance(session, Session) else self.new_session()
-        try:
-            chat = messages(chat)
-        except QuestionError as exc:  # an API caller's history: say what is wrong, as the answer
-            error = {"role": "assistant", "content": render_error(str(exc))}
-            yield typed, [*_asked(message), error], self.new_session()
-            return
+        chat = [{"role": m["role"], "content": _plain(m["content"])} for m in chat or []]
         if len(chat) != session.shown:
-            session = Session(conversation_from(chat, self.settings), len(chat))
+            session = Session(Conversation(settings=self.settings), len(chat))
+        yield from self._answer(message, chat, session, mode_label)
+
+    def chat_api(self, message: str, history: object = None,
+                 mode_label: str | None = None) -> Iterator[tuple[str, list[dict], list[dict]]]:
+        """The ``/chat`` API: yield (textbox, chat, turns) as the answer streams in.
+
+        ``history`` is the conversation so far as plain JSON (``conversation_of``): the ``turns`` an earlier
+        call returned, or chat messages of plain text; none: a new conversation. A wrongly shaped one is
+        answered with what is wrong. ``chat`` shows the conversation as the page does (HTML), its last message
+        the answer with its sources; ``turns`` is the conversation as plain JSON, the next call's history.
+        """
+        try:
+            talk = conversation_of(history, self.settings)
+        except QuestionError as exc:  # say what is wrong, as the answer
+            typed, message = _read(message)
+            yield typed, [*_asked(message), {"role": "assistant", "content": render_error(str(exc))}], []
+            return
+        chat = chat_of(talk)
+        for box, chat, session in self._answer(message, chat, Session(talk, len(chat)), mode_label):
+            yield box, chat, turns_of(session.talk)
+
+    def _answer(self, message: str, chat: list[dict], session: Session,
+                mode_label: str | None) -> Iterator[tuple[str, list[dict], Session]]:
+        """``message`` answered in ``session``'s conversation, shown under ``chat``, step by step."""
+        typed, message = _read(message)
         if not isinstance(message, str) or not message.strip():
             yield typed, chat, session  # empty input does nothing
             return
@@ -130,8 +147,10 @@ class ChatApp:
             # reads the cited articles.
             with session.talk.ask_stream(message, mode=mode) as stream:
                 for text in stream:
-                    if not text and not stream.text and stream.draft is not None:  # a new fast answer: read it
-                        chat[-1] = {"role": "assistant", "content": render_draft(stream.draft, turn)}  # meanwhile
+                    # A step that brought the fast answer (again when the model is asked a second time):
+                    # shown while the model writes, its words then replace it.
+                    if not text and not stream.text and stream.draft is not None:
+                        chat[-1] = {"role": "assistant", "content": render_draft(stream.draft, turn)}
                         yield "", chat, session
                     elif mode == "llm":
                         chat[-1] = {"role": "assistant", "content": render_streaming(stream.text, stream.draft, turn)}
@@ -285,25 +304,65 @@ def _warm_up(settings: Settings, llm: bool) -> None:
         log.exception("warming up failed")
 
 
-def messages(chat: object) -> list[dict]:
-    """``chat`` as the page's messages, ``{"role": "user" | "assistant", "content": text}``.
+def conversation_of(history: object, settings: Settings | None = None) -> Conversation:
+    """The conversation a ``/chat`` caller sends as its history, in plain text (no HTML).
 
-    The page sends its own chat, with each content a list of typed parts; an API caller may send any JSON.
-    A wrongly shaped one raises ``QuestionError`` naming what is wrong.
+    Each entry is a turn as ``turns_of`` gives it, ``{"question": …, "understood": …, "answer": …}``
+    (``understood`` may be left out), or a chat message ``{"role": "user" | "assistant", "content": …}``, an
+    answer after its question. A wrongly shaped history raises ``QuestionError`` naming what is wrong.
+
+    >>> conversation_of([{"role": "user", "content": "Wann?"}, {"role": "assistant", "content": "Heute."}]).history()
+    [('Wann?', 'Heute.')]
     """
-    if chat is None:
-        return []
-    if not isinstance(chat, list):
-        raise QuestionError('the chat history must be a list of messages {"role": "user" or "assistant", '
-                            f'"content": text}}, got {type(chat).__name__}')
-    out = []
-    for i, message in enumerate(chat):
-        text = _plain(message.get("content")) if isinstance(message, dict) else None
-        if text is None or message.get("role") not in ("user", "assistant"):
-            raise QuestionError(f'chat history[{i}] must be a message {{"role": "user" or "assistant", '
-                                f'"content": text}}, got {valid(repr(message))[:80]}')
-        out.append({"role": message["role"], "content": valid(text)})
-    return out
+    talk = Conversation(settings=settings)
+    if history is None:
+        return talk
+    if not isinstance(history, list):
+        raise QuestionError('the chat history must be a list of turns {"question": text, "answer": text} or of '
+                            'messages {"role": "user" or "assistant", "content": text}, '
+                            f"got {type(history).__name__}")
+    question = None  # a user's message, until the answer after it
+    for i, entry in enumerate(history):
+        if _is_turn(entry):
+            talk.record(valid(entry["question"]), Answer(valid(entry["answer"]),
+                                                         question=valid(entry.get("understood") or "")))
+            question = None
+        elif _is_message(entry):
+            text = valid(_plain(entry["content"]))
+            if entry["role"] == "user":
+                question = text
+            elif question is not None:
+                talk.record(question, Answer(text))
+                question = None
+        else:
+            raise QuestionError(f'chat history[{i}] must be a turn {{"question": text, "answer": text}} or a '
+                                f'message {{"role": "user" or "assistant", "content": text}}, '
+                                f"got {valid(repr(entry))[:80]}")
+    return talk
+
+
+def _is_turn(entry: object) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("question"), str)
+            and isinstance(entry.get("answer"), str) and isinstance(entry.get("understood", ""), (str, type(None))))
+
+
+def _is_message(entry: object) -> bool:
+    return (isinstance(entry, dict) and entry.get("role") in ("user", "assistant")
+            and _plain(entry.get("content")) is not None)
+
+
+def turns_of(talk: Conversation) -> list[dict]:
+    """``talk`` as plain JSON, what the ``/chat`` API returns for the next call's history."""
+    return [{"question": turn.asked, "understood": turn.understood, "answer": turn.answer.text}
+            for turn in talk.turns]
+
+
+def chat_of(talk: Conversation) -> list[dict]:
+    """The chat that shows ``talk``'s turns: each question and its answer's text (a history brings no passages)."""
+    chat = []
+    for n, turn in enumerate(talk.turns, 1):
+        chat += [*_asked(turn.asked), {"role": "assistant", "content": render_answer(turn.answer, n)}]
+    return chat
 
 
 def _plain(content: object) -> str | None:
@@ -316,29 +375,18 @@ def _plain(content: object) -> str | None:
     return None
 
 
+def _read(message: object) -> tuple[str, object]:
+    """(what the box keeps when it must, the question as asked): cleaned as every route cleans it."""
+    if not isinstance(message, str):
+        return "", message
+    return valid(message), clean_text(message)
+
+
 def _asked(message: object) -> list[dict]:
     """The user's message as the chat shows it: escaped, on one line; none for an empty one."""
     if not isinstance(message, str) or not message.strip():
         return []
     return [{"role": "user", "content": escape(" ".join(message.split()))}]
-
-
-def conversation_from(chat: list[dict], settings: Settings | None = None) -> Conversation:
-    """The conversation an API caller's chat (as ``messages`` returns it) shows: each question with the
-    answer after it. An answer the page sent earlier is HTML: its answer line is what was said."""
-    talk = Conversation(settings=settings)
-    question = None
-    for message in chat:
-        text = message["content"]
-        if message["role"] == "user":
-            question = html.unescape(text)
-        elif question is not None:
-            if "qa-error" not in text:  # an error line is no answer to follow up on
-                said = re.search(r'<div class="qa-answer[^"]*">(.*?)</div>', text, re.S)
-                said = html.unescape(re.sub(r"<[^>]+>", "", said.group(1))) if said else text
-                talk.record(question, Answer(said, question=question))
-            question = None
-    return talk
 
 
 def _source_cell(article: ArticleInfo) -> str:
@@ -381,10 +429,10 @@ def _chat_tab(gr, app: ChatApp) -> None:
         mode = gr.Radio(list(MODES), value=_label(app.settings.mode), label="Antwort", elem_id="qa-mode", scale=3)
         restart = gr.Button("Neues Gespräch", scale=1, elem_id="qa-restart")
     gr.Examples(EXAMPLES, inputs=box, label="Beispielfragen")
-    # API callers send their history as plain JSON, not through the chat: Gradio checks a chat's shape
+    # API callers send their conversation as plain JSON, not through the chat: Gradio checks a chat's shape
     # itself and answers a wrong one only with "upstream app has raised an exception" (and a traceback
-    # in the log), before respond could say what is wrong.
-    history = gr.JSON(visible=False)
+    # in the log), before chat_api could say what is wrong. They get it back, with the new turn, as JSON.
+    history, turns = gr.JSON(visible=False), gr.JSON(visible=False)
     api = gr.Button(visible=False)
     outputs = [box, chatbot, session]
     # One request at a time: two answers at once would share the two cores and both be slow. Waiting
@@ -392,7 +440,7 @@ def _chat_tab(gr, app: ChatApp) -> None:
     for event in (box.submit, send.click):
         event(app.respond, [box, chatbot, session, mode], outputs, api_visibility="private", concurrency_limit=1,
               concurrency_id="answer", show_progress="full")
-    api.click(app.respond, [box, history, session, mode], outputs, api_name="chat", concurrency_limit=1,
+    api.click(app.chat_api, [box, history, mode], [box, chatbot, turns], api_name="chat", concurrency_limit=1,
               concurrency_id="answer")
     mode.change(app.choose, mode, None, api_visibility="private", queue=False)
     restart.click(lambda: ("", [], app.new_session()), None, outputs, api_visibility="private")

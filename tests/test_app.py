@@ -26,7 +26,7 @@ from qa.answer import Answer, Citation
 from qa.config import Settings
 from qa.errors import ConfigError
 from qa.render import render_answer
-from qa.web import ChatApp, build, conversation_from, serve
+from qa.web import ChatApp, build, conversation_of, serve
 from tests.conftest import CACHE, ROOT, SEEDS
 
 SOLDIERS = "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?"
@@ -124,24 +124,39 @@ def test_a_cited_article_opens_whole_under_its_passage_with_the_sentence_marked(
 
 def test_the_history_is_the_conversation_as_shown(app):
     _, chat, session = _last(app.respond(SOLDIERS, [], None, FAST))
-    _, fresh, restarted = _last(app.respond("Wer?", [], session, FAST))  # a fresh chat starts afresh
+    _, fresh, restarted = _last(app.respond("Wer?", [], session, FAST))  # an emptied chat starts afresh
     assert len(fresh) == 2 and len(restarted.talk) <= 1 and restarted.talk is not session.talk
-    # A chat sent from elsewhere, without the session's record: read from its messages.
-    talk = conversation_from(messages_of(chat))
-    assert talk.history()[0][0] == SOLDIERS and "70.000" in talk.history()[0][1]
-    assert "<" not in talk.history()[0][1]
 
 
-def messages_of(chat):
-    from qa.web import messages
+def test_the_chat_api_takes_the_conversation_as_plain_json_and_gives_it_back(app):
+    box, chat, turns = _last(app.chat_api(SOLDIERS, None, FAST))
+    assert box == "" and [m["role"] for m in chat] == ["user", "assistant"] and "qa-source" in chat[1]["content"]
+    assert [(t["question"], t["understood"]) for t in turns] == [(SOLDIERS, SOLDIERS)]
+    assert "70.000" in turns[0]["answer"] and "<" not in turns[0]["answer"]  # the answer's text, not HTML
+    # Sent back: the follow-up is understood; the earlier turn is shown by its text.
+    _, chat, turns = _last(app.chat_api("Und wie viele soll die Ukraine laut Moskau verlegt haben?", turns, FAST))
+    assert len(turns) == 2 and "120.000" in turns[1]["answer"] and "120.000" in chat[-1]["content"]
+    assert [m["role"] for m in chat] == ["user", "assistant"] * 2
+    assert chat[1]["content"] == f'<div class="qa-answer">{turns[0]["answer"]}</div>'
 
-    return messages(chat)
+
+def test_a_history_of_plain_messages_pairs_each_answer_with_the_question_before_it():
+    talk = conversation_of([{"role": "assistant", "content": "Hallo."},   # no question before it
+                            {"role": "user", "content": "Wann?"}, {"role": "user", "content": "Wo <genau>?"},
+                            {"role": "assistant", "content": [{"type": "text", "text": "In Genf [1]."}]},
+                            {"question": "Wer?", "understood": "Wer (Genf)?", "answer": "Lawrow."},
+                            {"question": "Wie?", "answer": "Per Video."}])
+    assert talk.history() == [("Wo <genau>?", "In Genf [1]."), ("Wer (Genf)?", "Lawrow."), ("Wie?", "Per Video.")]
 
 
 def test_empty_input_does_nothing(app):
-    chat = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
-    box, shown, session = _last(app.respond("   \n", chat, None, FAST))
-    assert (box, shown) == ("   \n", chat) and session.talk.history() == [("x", "y")]
+    history = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
+    box, chat, turns = _last(app.chat_api("   \n", history, FAST))
+    assert box == "   \n" and turns == [{"question": "x", "understood": "x", "answer": "y"}]
+    assert chat == [{"role": "user", "content": "x"},
+                    {"role": "assistant", "content": '<div class="qa-answer">y</div>'}]
+    box, chat, session = _last(app.respond("   \n", [], None, FAST))
+    assert (box, chat, len(session.talk)) == ("   \n", [], 0)
 
 
 def test_too_long_input_is_refused_with_a_message_and_kept_in_the_box(app):
@@ -168,10 +183,12 @@ def test_a_failure_below_shows_one_line_not_a_traceback(app, monkeypatch):
 
 
 @pytest.mark.parametrize("history", ["not a list", [1, 2], [{"role": "user"}],
-                                     [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}]])
+                                     [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}],
+                                     [{"question": "x", "answer": 3}],
+                                     [{"question": "x", "answer": "y", "understood": 1}]])
 def test_a_wrongly_shaped_history_is_answered_with_what_is_wrong(app, history):
-    box, chat, session = _last(app.respond(SOLDIERS, history, None, FAST))
-    assert box == SOLDIERS and len(session.talk) == 0 and [m["role"] for m in chat] == ["user", "assistant"]
+    box, chat, turns = _last(app.chat_api(SOLDIERS, history, FAST))
+    assert box == SOLDIERS and turns == [] and [m["role"] for m in chat] == ["user", "assistant"]
     error = chat[-1]["content"]
     assert error.startswith('<div class="qa-note qa-error">Fehler: ') and "Chatverlauf" in error and "\n" not in error
 
@@ -474,12 +491,13 @@ def test_the_chat_api_answers_through_gradio_client(server):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    box, chat = client.predict(SOLDIERS, [], FAST, api_name="/chat")
+    box, chat, turns = client.predict(SOLDIERS, [], FAST, api_name="/chat")
     assert box == "" and "70.000" in _text(chat[-1]) and "qa-source" in _text(chat[-1])
-    # The same client is one session: a follow-up is understood.
-    _, chat = client.predict("Und wie viele soll die Ukraine laut Moskau verlegt haben?", chat, FAST,
-                             api_name="/chat")
-    assert "120.000" in _text(chat[-1])
+    assert turns[0]["question"] == SOLDIERS and "70.000" in turns[0]["answer"]
+    # The turns sent back as the history: a follow-up is understood, by this client or any other.
+    _, chat, turns = Client(server, verbose=False).predict(
+        "Und wie viele soll die Ukraine laut Moskau verlegt haben?", turns, FAST, api_name="/chat")
+    assert "120.000" in _text(chat[-1]) and len(turns) == 2
 
 
 @pytest.mark.slow
@@ -489,9 +507,10 @@ def test_the_chat_api_answers_a_wrongly_shaped_history_with_what_is_wrong(server
     client = Client(server, verbose=False)
     logged = server_log.stat().st_size
     for history in ("not a list", [1, 2]):
-        box, chat = client.predict("Frage", history, FAST, api_name="/chat")
+        box, chat, turns = client.predict("Frage", history, FAST, api_name="/chat")
         error = _text(chat[-1])
         assert box == "Frage" and "Fehler: " in error and "Chatverlauf" in error and "\n" not in error
+        assert turns == []
     with server_log.open("rb") as log:
         log.seek(logged)
         assert b"Traceback" not in log.read()
@@ -544,7 +563,7 @@ def test_make_run_serves_the_chat_at_the_address_it_prints(tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"make run printed no address:\n{out.read_text(errors='replace')[-3000:]}")
             time.sleep(0.5)
-        _, chat = Client(url, verbose=False).predict(SOLDIERS, [], FAST, api_name="/chat")
+        _, chat, _ = Client(url, verbose=False).predict(SOLDIERS, [], FAST, api_name="/chat")
         answer = _text(chat[-1])
         assert 'class="qa-answer"' in answer and "Fehler" not in answer
         if fresh:  # built from seeds/ by this run
@@ -590,7 +609,7 @@ def test_serving_loads_no_language_model_for_fast_answers(app, serve_here):
 
     # A model behind an address nothing answers: cheap to create, should it be created, and never asked.
     url, pipeline = serve_here(app.settings.with_(llm_url="http://127.0.0.1:9/v1", llm_model="unused"))
-    _, chat = Client(url, verbose=False).predict(SOLDIERS, [], FAST, api_name="/chat")
+    _, chat, _ = Client(url, verbose=False).predict(SOLDIERS, [], FAST, api_name="/chat")
     assert "70.000" in _text(chat[-1])
     _join_warm_up()
     assert "llm" not in pipeline.__dict__
@@ -643,7 +662,7 @@ def test_a_second_user_sees_that_they_are_queued_while_the_model_answers_the_fir
 def test_the_chat_api_answers_the_question_alone(server):
     from gradio_client import Client
 
-    box, chat = Client(server, verbose=False).predict(SOLDIERS, api_name="/chat")  # a new talk, default mode
+    box, chat, _ = Client(server, verbose=False).predict(SOLDIERS, api_name="/chat")  # a new talk, default mode
     assert box == "" and "70.000" in _text(chat[-1])
 
 
@@ -674,7 +693,7 @@ def _queue(server: str, api_name: str, data: list) -> list[dict]:
 def test_a_question_with_lone_surrogates_is_answered_not_dropped(server, server_log):
     logged = server_log.stat().st_size
     events = _queue(server, "chat", ["Wie viele Soldaten hat \ud800 Russland an der Grenze\udfff zusammengezogen?",
-                                     [], None, FAST])  # the session's state is sent as null
+                                     [], FAST])
     done = events[-1]
     assert done["msg"] == "process_completed" and done["success"], done
     chat = done["output"]["data"][1]
