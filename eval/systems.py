@@ -20,6 +20,7 @@ from eval.dataset import Pair, unquoted
 from eval.scoring import K, score
 from qa.config import Settings
 from qa.questions import language_of
+from qa.relevance import QuestionPart
 
 SYSTEMS = {
     "extractive": "this pipeline, extractive answers (hybrid retrieval)",
@@ -104,7 +105,7 @@ class Contestants:
             started = time.perf_counter()
             answer = pipeline.ask(pair.question, mode=name, history=list(pair.history))
             seconds = time.perf_counter() - started
-            _, passages = pipeline.retrieve(answer.question)  # what the answer was drawn from
+            passages = pipeline.retrieve(answer.question).passages  # what the answer was drawn from
             return Result(retrieved=[passage_text(p) for p in passages], answer=answer.text,
                           cited=[c.text for c in answer.citations], abstained=answer.abstained,
                           answerer=answer.answerer, question=answer.question, seconds=seconds,
@@ -117,7 +118,8 @@ class Contestants:
             started = time.perf_counter()
             vector = pipeline.embedder.embed_query(pair.question)
             passages = self._retriever(name).retrieve(pair.question, vector)
-            answer = pipeline.extractive.answer(pair.question, vector, passages, language_of(pair.question))
+            answer = pipeline.extractive.answer(QuestionPart(pair.question, vector, passages),
+                                                language_of(pair.question))
             return Result(retrieved=[passage_text(p) for p in passages], answer=answer.text,
                           cited=[c.text for c in answer.citations], abstained=answer.abstained, answerer=name,
                           question=pair.question, seconds=time.perf_counter() - started,
