@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.articles import SUPPORTED_SUFFIXES
+from qa.formats import SUPPORTED_SUFFIXES
 from qa.german import german
 from qa.render import number
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from qa.answer import Answer
-from qa.articles import SUPPORTED_SUFFIXES
+from qa.formats import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
