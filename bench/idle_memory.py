@@ -38,7 +38,7 @@ def main() -> None:
         try:
             time.sleep(15)  # the background warm-up: index and embedding model
             idle = rss_mib(proc.pid)
-            _, chat = Client(url, verbose=False).predict(
+            _, chat, _ = Client(url, verbose=False).predict(
                 "Wie viele Soldaten hat Russland an der Grenze zusammengezogen?", [], FAST, api_name="/chat")
             time.sleep(3)
             answered = rss_mib(proc.pid)

@@ -68,7 +68,7 @@ def main() -> None:
             time.sleep(5)
         from gradio_client import Client
 
-        _, chat = Client(url, auth=("anna", "geheim"), verbose=False).predict(QUESTION, api_name="/chat")
+        _, chat, _ = Client(url, auth=("anna", "geheim"), verbose=False).predict(QUESTION, api_name="/chat")
         answered = "70.000" in message_text(chat[-1])
     finally:
         app.terminate()
