@@ -1,7 +1,7 @@
-"""``python -m eval``: the same as ``qa eval``."""
+"""``python -m eval``: the same as ``qa eval`` (which runs it), and as ``python eval/run.py``."""
 
 import sys
 
-from eval.run import main
+from eval.run import cli
 
-sys.exit(main())
+cli()

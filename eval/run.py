@@ -125,9 +125,14 @@ def evaluate(pairs: list[Pair], systems: list[str], thresholds: dict, out: Path,
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """``main`` as a command: a ``QAError`` (a model missing offline, say) is one line and exit status 2."""
     try:
         sys.exit(main())
     except QAError as error:
         print(f"qa eval: {error}", file=sys.stderr)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    cli()
