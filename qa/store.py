@@ -3,7 +3,8 @@
 Embedded (a ``PersistentClient`` under ``settings.index_dir``) by default; a Chroma server when
 ``QA_CHROMA_HOST``/``QA_CHROMA_PORT`` are set. Every chunk carries its article's fingerprint and chunk
 count, so the index itself says which articles are complete and current: there is no side file that
-could disagree with it.
+could disagree with it. Each chunk record also carries its sentences (``qa.sentences``); the index folder
+and the free disk are checked before Chroma touches them (``qa.index_folder``).
 """
 
 from __future__ import annotations
