@@ -17,7 +17,11 @@ from typing import Mapping
 from qa.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX_DIR = PROJECT_ROOT / ".index"   # the only index that is built from seeds/ on first use
+# An installed package has no checkout around it: its index goes to the user's data folder, not into
+# site-packages, and it has no seed articles to build one from.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+DEFAULT_INDEX_DIR = (PROJECT_ROOT / ".index" if IN_CHECKOUT else    # built from seeds/ on first use
+                     Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "qa-news" / "index")
 MODES = ("extractive", "llm")
 # QA_* names that are read but are not settings; QA_TEST_* belong to the test suite.
 _NOT_SETTINGS = {"QA_DEBUG"}
@@ -152,7 +156,7 @@ class Settings:
     @property
     def default_index(self) -> bool:
         """The checkout's own index (nothing configured): the one that ``ask`` builds from seeds/ when empty."""
-        return (not self.server_mode and self.collection == "articles"
+        return (IN_CHECKOUT and not self.server_mode and self.collection == "articles"
                 and self.index_dir.resolve() == DEFAULT_INDEX_DIR.resolve())
 
 

@@ -121,6 +121,18 @@ def test_the_installed_qa_eval_and_ingest_without_a_folder_name_what_is_missing(
     assert done.returncode == 2 and "give a folder or a file of articles" in done.stderr, done.stderr
 
 
+def test_the_installed_package_keeps_its_default_index_in_the_user_s_data_folder(installed, tmp_path):
+    env = {k: v for k, v in installed.env.items() if k != "QA_INDEX_DIR"} | {"XDG_DATA_HOME": str(tmp_path)}
+    where = subprocess.run([str(installed.bin / "python"), "-c", "from qa.config import Settings; "
+                            "s = Settings.from_env(); print(s.index_dir, s.default_index)"],
+                           cwd=installed.cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert where.stdout.split() == [str(tmp_path / "qa-news" / "index"), "False"], where.stderr  # not site-packages
+    done = subprocess.run([str(installed.bin / "qa"), "ask", "Wer baut die Brücke?"], cwd=installed.cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "holds no articles yet" in done.stderr, done.stderr  # no seeds/ to build it from
+    assert not (installed.site / ".index").exists()
+
+
 def test_the_installed_wheel_answers_in_fast_mode_with_a_citation(installed):
     answer = _ask(installed, "Wie viel kostet die Fußgängerbrücke über den Main?", "extractive")
     assert not answer["abstained"] and "120.000 Euro" in answer["text"] and "[1]" in answer["text"], answer
