@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa.calibration import FEATURES, Calibration
@@ -66,6 +66,7 @@ class Verdict:
     confidence: float
     reason: str = ""
     detail: str = ""    # what the rule found: the unknown name
+    facts: dict[str, list[str]] = field(default_factory=dict)   # answered: ``new_facts`` of the best sentence
 
 
 def gather(question: str, ranked: list[Candidate], language: str, ranker: SentenceRanker) -> Evidence:
@@ -142,7 +143,7 @@ class Decision:
         for rule in SENTENCE_RULES:
             if rule(question, ranked[0], evidence):
                 return Verdict(False, confidence, rule.__name__)
-        return Verdict(True, confidence)
+        return Verdict(True, confidence, facts=new_facts(question, ranked[0].text))
 
     def unknown_name(self, question: str, known: Callable[[list[str]], list[bool]]) -> Verdict | None:
         """A decline when the German ``question`` asks about a name that no chunk of the index holds.

@@ -11,22 +11,22 @@ import re
 from dataclasses import replace
 
 from qa.answer import Answer, Citation, cite
-from qa.decision import Decision, gather, new_facts
+from qa.decision import Decision, gather
 from qa.prompts import load_prompt, render
 from qa.relevance import Candidate, QuestionPart, SentenceRanker, sentence_key
 from qa.wordlists import DATE, DATE_WORDS, NUMBER_WORDS, YEAR
 
 
-def clear_short(question: str, text: str, language: str) -> str:
-    """The short answer where ``text`` leaves no doubt: the one number or date of the kind asked that it holds
-    beyond the question's own („70.000“ for „Wie viele Soldaten …?“ over „Moskau hat 70.000 Soldaten
-    zusammengezogen“, the year beside it aside where a count is asked); empty where it holds several, or
-    the match is a word such as „Alter“ or „Euro“. For an English question only digits, which read the
-    same in English."""
+def clear_short(facts: dict[str, list[str]], language: str) -> str:
+    """The short answer where a sentence leaves no doubt: the one number or date of the kind asked that it holds
+    beyond the question's own (``facts``, as ``new_facts`` gives them: „70.000“ for „Wie viele Soldaten …?“ over
+    „Moskau hat 70.000 Soldaten zusammengezogen“, the year beside it aside where a count is asked); empty
+    where it holds several, or the match is a word such as „Alter“ or „Euro“. For an English question only
+    digits, which read the same in English."""
     found = set()
-    for kind, facts in new_facts(question, text).items():
-        counts = [f for f in facts if kind == DATE or not re.fullmatch(YEAR, f)]
-        found.update(counts or facts)
+    for kind, held in facts.items():
+        counts = [f for f in held if kind == DATE or not re.fullmatch(YEAR, f)]
+        found.update(counts or held)
     if len(found) != 1:
         return ""
     (short,) = found
@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         shown = " ".join(best.shown.split())
         text = f"{lead}„{shown}“ {markers}" if lead else f"{shown} {markers}"
         return Answer(text, citations, abstained=False, answerer="extractive", question=question,
-                      confidence=verdict.confidence, short=clear_short(question, best.text, language))
+                      confidence=verdict.confidence, short=clear_short(verdict.facts, language))
 
 
 def combine(question: str, answers: list[Answer], language: str) -> Answer:

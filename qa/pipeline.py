@@ -111,15 +111,15 @@ class Pipeline:
         if mode not in MODES:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         question = clean_question(question, self.settings.max_question_chars)
+        language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
         turns = check_history(history)
         self.ensure_index()
-        return StreamingAnswer(self._answer_steps(question, mode, turns))
+        return StreamingAnswer(self._answer_steps(question, language, mode, turns))
 
-    def _answer_steps(self, question: str, mode: str, turns: list[Exchange]) -> Steps:
+    def _answer_steps(self, question: str, language: str, mode: str, turns: list[Exchange]) -> Steps:
         with self.store.reading():  # one current state of the index, even while another process syncs
-            language = language_of(question)  # the user's words, not a rewrite's, decide the answer's language
             if turns:
-                parts = [self.standalone(question, turns)]
+                parts = [self.standalone(question, turns, language)]
                 question = parts[0].question
             if language == "de":
                 unknown = self.decision.unknown_name(question, self.retriever.known)
@@ -128,14 +128,14 @@ class Pipeline:
                     yield answer.text
                     return answer
             if not turns:
-                parts = self.parts(question)
+                parts = self.parts(question, language)
             if mode == "llm":
                 return (yield from self.llm_answerer.stream_parts(question, parts, language))
             answer = combine(question, [self.extractive.answer(part, language) for part in parts], language)
             yield answer.text
             return answer
 
-    def parts(self, question: str) -> list[QuestionPart]:
+    def parts(self, question: str, language: str) -> list[QuestionPart]:
         """Each question that ``question`` asks, with its query vector and passages.
 
         "Wann begann die Videokonferenz, und über welche Leitung lief sie?" asks two things that stand in
@@ -150,7 +150,6 @@ class Pipeline:
         asked = split_question(question)
         if len(asked) == 1 or any(not terms(part) for part in asked):  # "…, und wo?" is one question
             return [whole]
-        language = language_of(question)
         if not self.decision.covers(self.evidence(whole, language)):
             # The articles do not cover the question as a whole. A part alone is shorter and scores
             # higher: "Wann findet der nächste G20-Gipfel statt?" finds the Putin–Biden summit.
@@ -184,7 +183,7 @@ class Pipeline:
         vector = self.embedder.embed_query(question)
         return QuestionPart(question, vector, self.retriever.retrieve(question, vector))
 
-    def standalone(self, question: str, history: list[Exchange]) -> QuestionPart:
+    def standalone(self, question: str, history: list[Exchange], language: str) -> QuestionPart:
         """The follow-up ``question`` made standalone, with its query vector and passages.
 
         A question that does not point back (``follows_up``) is asked as it is. Otherwise cheap forms first:
@@ -209,7 +208,7 @@ class Pipeline:
         if not refers_back and candidates[0] != question:
             candidates.append(question)
         for candidate in candidates:
-            form = self.try_form(candidate, own, language_of(question))
+            form = self.try_form(candidate, own, language)
             if form.found:
                 return form.part
         rewritten = condense(self.llm, question, history)
