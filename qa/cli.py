@@ -15,6 +15,7 @@ import sys
 from qa.config import MODES, Settings
 from qa.conversation import Conversation
 from qa.errors import QAError
+from qa.formats import FORMAT_NAMES
 from qa.questions import clean_text
 
 _CONTROLS = re.compile("|".join([
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Ask questions about German news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="sync the index with files or folders of articles (default: seeds/)")
-    p.add_argument("paths", nargs="*", help="files or folders of articles: .txt, .md, .html, .jsonl, .csv")
+    p.add_argument("paths", nargs="*", help=f"files or folders of articles: {FORMAT_NAMES}")
     p.add_argument("--add", action="store_true",
                    help="add (or update) these files' articles and keep the rest of the index; without it the "
                         "index holds exactly the articles given")

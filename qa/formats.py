@@ -392,12 +392,23 @@ RECORD_ROWS: dict[str, Callable[[io.BufferedReader], Iterator[tuple[str, _Fields
 SUPPORTED_SUFFIXES = (*ARTICLE_PARSERS, *RECORD_ROWS)
 
 
+def _named_once(parsers: dict[str, Callable]) -> list[str]:
+    """Each parser's first suffix: .markdown and .htm are other names of .md and .html."""
+    first: dict[Callable, str] = {}
+    for suffix, parser in parsers.items():
+        first.setdefault(parser, suffix)
+    return list(first.values())
+
+
+# The formats as messages name them: ".txt, .md, .html, .jsonl, .csv".
+FORMAT_NAMES = ", ".join([*_named_once(ARTICLE_PARSERS), *RECORD_ROWS])
+
+
 def article_parser(path: Path) -> Callable[[Path, bytes], Article]:
     """The parser of ``path``'s format; ``ArticleError`` for a file of records or a suffix no format has."""
     suffix = suffix_of(path)
     if suffix in RECORD_ROWS:
         raise ArticleError(f"a {suffix} file holds one article per record; read it with read_articles")
     if suffix not in ARTICLE_PARSERS:
-        raise ArticleError(f"unsupported file type {suffix or '(no suffix)'}; "
-                           "articles are .txt, .md, .html, .jsonl or .csv")
+        raise ArticleError(f"unsupported file type {suffix or '(no suffix)'}; articles are one of {FORMAT_NAMES}")
     return ARTICLE_PARSERS[suffix]

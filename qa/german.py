@@ -37,8 +37,8 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
      "die Datei hat {size} Bytes; Dateien mit Datensätzen über {limit} Bytes werden abgelehnt"),
     ("a {suffix} file holds one article per record; read it with read_articles",
      "eine {suffix}-Datei enthält einen Artikel pro Datensatz; lesen Sie sie mit read_articles"),
-    ("unsupported file type {suffix:any}; articles are .txt, .md, .html, .jsonl or .csv",
-     "nicht unterstützter Dateityp {suffix}; Artikel sind .txt-, .md-, .html-, .jsonl- oder .csv-Dateien"),
+    ("unsupported file type {suffix:any}; articles are one of {formats}",
+     "nicht unterstützter Dateityp {suffix}; Artikel sind Dateien der Arten {formats}"),
     ("(no suffix)", "(keine Endung)"),
     ("missing the date header: the first line must start with 'date YYYY-MM' or 'date YYYY-MM-DD'",
      "die Datumszeile fehlt: die erste Zeile muss mit 'date YYYY-MM' oder 'date YYYY-MM-DD' beginnen"),
@@ -161,9 +161,8 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     # --- the index: ingest, sync, store (qa/sync.py, qa/store.py, qa/pipeline.py) -------------------------------
     ("no paths given; name the files or folders of articles to index",
      "keine Pfade angegeben; nennen Sie die Dateien oder Ordner der Artikel, die in den Index sollen"),
-    ("no articles (.txt, .md, .html, .jsonl or .csv files) found in {paths}; the index was left as it was",
-     "keine Artikel (.txt-, .md-, .html-, .jsonl- oder .csv-Dateien) in {paths} gefunden; der Index blieb "
-     "unverändert"),
+    ("no articles (files of the kinds {formats}) found in {paths}; the index was left as it was",
+     "keine Artikel (Dateien der Arten {formats}) in {paths} gefunden; der Index blieb unverändert"),
     ("every file was skipped ({reasons:msg}), so this run would remove all {count} articles of the index; nothing "
      "was changed. Fix the files, or pass --prune (prune=True) to remove them",
      "jede Datei wurde übersprungen ({reasons}), daher würde dieser Lauf alle {count} Artikel des Index entfernen; "

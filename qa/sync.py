@@ -26,6 +26,7 @@ from qa.articles import belongs_to, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
 from qa.errors import ArticleError, SyncRefused
+from qa.formats import FORMAT_NAMES
 from qa.embedding import Embedder
 from qa.onnx_e5 import EXPORT_VERSION
 from qa.store import ArticleVectors, ChunkStore
@@ -235,7 +236,7 @@ def ingest_paths(paths: Iterable[Path | str] | Path | str, store: ChunkStore, em
         raise ArticleError("no paths given; name the files or folders of articles to index")
     articles, problems = read_articles(paths)
     if not articles and not problems:
-        raise ArticleError(f"no articles (.txt, .md, .html, .jsonl or .csv files) found in "
+        raise ArticleError(f"no articles (files of the kinds {FORMAT_NAMES}) found in "
                            f"{', '.join(map(str, paths))}; the index was left as it was")
     for problem in problems:
         log.warning("skipped %s", problem)

@@ -416,7 +416,7 @@ def test_a_folder_gives_every_supported_format_and_leaves_other_files_out(tmp_pa
 def test_a_file_of_another_type_named_on_its_own_is_a_problem(tmp_path):
     articles, problems = read_articles([_write(tmp_path, "bericht.docx", "Text")])
     assert articles == []
-    assert _reasons(problems) == ["unsupported file type .docx; articles are .txt, .md, .html, .jsonl or .csv"]
+    assert _reasons(problems) == ["unsupported file type .docx; articles are one of .txt, .md, .html, .jsonl, .csv"]
 
 
 def test_supported_suffixes_and_belongs_to():
