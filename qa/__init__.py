@@ -19,6 +19,7 @@ from qa.api import article, ask, ask_stream, ingest, list_articles, remove  # no
 from qa.config import Settings  # noqa: E402
 from qa.conversation import Conversation  # noqa: E402
 from qa.errors import QAError  # noqa: E402
+from qa.stream import StreamingAnswer  # noqa: E402
 
 __all__ = ["ask", "ask_stream", "ingest", "remove", "list_articles", "article", "Conversation", "Answer",
-           "Citation", "Settings", "QAError"]
+           "Citation", "StreamingAnswer", "Settings", "QAError"]

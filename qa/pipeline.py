@@ -12,14 +12,18 @@ from typing import Iterable, NamedTuple
 
 from qa.answer import Answer
 from qa.calibration import Calibration
-from qa.chat import Exchange
+from qa.chat import (REFERENCE_WORDS, Exchange, attach_context, check_history, condense, condense_prefix,
+                     follows_up)
 from qa.config import MODES, Settings
 from qa.decision import Decision, Evidence, gather
 from qa.embedding import Embedder
 from qa.errors import EmptyIndex, QuestionError
-from qa.extractive import combine, declined
+from qa.extractive import ExtractiveAnswerer, combine, declined
+from qa.llm import LocalLLM, OpenAICompatibleLLM, available_threads
+from qa.llm_answer import LLMAnswerer, fixed_prefix
 from qa.questions import clean_question, language_of, split_question
-from qa.relevance import QuestionPart
+from qa.relevance import QuestionPart, SentenceRanker
+from qa.retrieval import Retriever
 from qa.store import ArticleInfo, ChunkStore
 from qa.stream import Steps, StreamingAnswer
 from qa.sync import IngestReport, Progress, ingest_paths
@@ -49,22 +53,16 @@ class Pipeline:
         return ChunkStore(self.settings)
 
     @cached_property
-    def retriever(self):
-        from qa.retrieval import Retriever
-
+    def retriever(self) -> Retriever:
         return Retriever(self.store, self.embedder, method="hybrid", top_k=self.settings.top_k,
                          dense_weight=self.calibration.w_dense, sentence_weight=self.calibration.w_sentences)
 
     @cached_property
-    def ranker(self):
-        from qa.relevance import SentenceRanker
-
+    def ranker(self) -> SentenceRanker:
         return SentenceRanker(self.store, self.calibration, embed=self.embedder.embed_passages)
 
     @cached_property
-    def extractive(self):
-        from qa.extractive import ExtractiveAnswerer
-
+    def extractive(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(self.ranker, self.decision)
 
     @cached_property
@@ -72,9 +70,7 @@ class Pipeline:
         return _shared_llm(self.settings)
 
     @cached_property
-    def llm_answerer(self):
-        from qa.llm_answer import LLMAnswerer
-
+    def llm_answerer(self) -> LLMAnswerer:
         return LLMAnswerer(self.llm, self.ranker, self.extractive, self.ranker.checker, self.decision,
                             candidates=self.settings.llm_sentences or self.calibration.llm_candidates,
                             # QA_LLM_SENTENCES asks for that many sentences, whatever their scores
@@ -89,9 +85,6 @@ class Pipeline:
 
     def warm_up_llm(self) -> None:
         """Load the language model and evaluate the fixed parts of its two prompts, once."""
-        from qa.chat import condense_prefix
-        from qa.llm_answer import fixed_prefix
-
         self.warm_up()
         self.llm.warm_up(condense_prefix())
         self.llm.warm_up(fixed_prefix())
@@ -105,8 +98,6 @@ class Pipeline:
     def ask_stream(self, question: str, *, mode: str | None = None,
                    history: list[tuple[str, str]] | None = None) -> StreamingAnswer:
         """The answer as it is written (``StreamingAnswer``); bad input raises here, before anything streams."""
-        from qa.chat import check_history
-
         mode = mode or self.settings.mode
         if mode not in MODES:
             raise QuestionError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -143,8 +134,6 @@ class Pipeline:
         retrieved as asked, or with the other parts' words attached when it cannot be answered alone ("In
         welcher Form wollte er das zugesichert bekommen?").
         """
-        from qa.chat import attach_context
-
         terms = self.ranker.terms
         whole = self.retrieve(question)
         asked = split_question(question)
@@ -192,8 +181,6 @@ class Pipeline:
         it only when neither finds a sentence to answer from, since its rewrite costs a second or two on 2
         cores before the answer can start. A follow-up that none of these resolves gets no passages.
         """
-        from qa.chat import REFERENCE_WORDS, attach_context, condense, follows_up
-
         if not follows_up(question):
             return self.retrieve(question)
 
@@ -292,8 +279,6 @@ _llms: dict[tuple, object] = {}
 
 def _shared_llm(settings: Settings):
     """One language model per process and configuration: the local one holds 1.2 GB and a llama.cpp context."""
-    from qa.llm import LocalLLM, OpenAICompatibleLLM, available_threads
-
     if settings.llm_url:
         return OpenAICompatibleLLM(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key)
     threads = settings.llm_threads or available_threads()
