@@ -25,8 +25,7 @@ import numpy as np  # noqa: E402
 import qa  # noqa: E402,F401  (sets the offline environment variables first)
 import qa.lexical as lexical  # noqa: E402
 from qa.config import Settings  # noqa: E402
-import qa.tokens as tokens  # noqa: E402
-from qa.tokens import german_stemmer  # noqa: E402
+from qa.tokens import german_stemmer, tokenize  # noqa: E402
 from qa.store import ChunkStore  # noqa: E402
 from scale import _questions  # noqa: E402
 
@@ -41,7 +40,7 @@ def main() -> None:
     read = time.perf_counter() - began
     segments = len(index.segments)
     stemmer = german_stemmer()
-    queries = [(tokens.tokenize([q], stemmer, query=True)[0], lexical.noun_stems(q, stemmer)) for q in _questions()]
+    queries = [(tokenize([q], stemmer, query=True)[0], lexical.noun_stems(q, stemmer)) for q in _questions()]
 
     def timed() -> list[float]:
         times = []

@@ -1,7 +1,5 @@
 """``python -m eval``: the same as ``qa eval`` (which runs it), and as ``python eval/run.py``."""
 
-import sys
-
 from eval.run import cli
 
 cli()

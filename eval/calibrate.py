@@ -384,8 +384,9 @@ def main(argv: list[str] | None = None) -> int:
                   "event in the articles and the asked detail not).", "",
                   "| answer at p ≥ | calibration, out of fold: XQuAD | | pairs | | calibration, in sample: XQuAD | | "
                   "pairs | | held-out: XQuAD | | pairs | |", "|---:" * 13 + "|"]
-        in_sample = np.array([Decision(cal).confidence(e) for e in found_fit])
-        held = np.array([Decision(cal).confidence(e) for e in found_held])
+        decide = Decision(cal)
+        in_sample = np.array([decide.confidence(e) for e in found_fit])
+        held = np.array([decide.confidence(e) for e in found_held])
         held_y = np.array([c.answerable for c in cases["held-out"]])
         sources = {part: np.array([c.source for c in cases[part]]) for part in xquad.PARTS}
         columns = [(oof[ridge], answerable, sources["calibration"]), (in_sample, answerable, sources["calibration"]),

@@ -7,7 +7,7 @@
 A restructuring must leave the answers byte-identical: ``compare`` lists every question whose ``text``,
 ``short``, ``abstained`` or citations (article, passage offsets, quoted sentence) differ, and exits 1
 when one does. The other fields (``answerer``, ``question``, ``confidence``, ``fallback_reason``) are
-compared too and listed apart. It asks through ``Pipeline.ask``, which every version has, so a dump of
+compared too and listed apart, as is ``generated`` (what the model wrote). It asks through ``Pipeline.ask``, which every version has, so a dump of
 the code before a change and one after can be made with the same script.
 """
 

@@ -46,8 +46,9 @@ class Calibration:
     # share of the words it asks for.
     found_share: float = 0.5
     # A question that asks several things is retrieved part by part only when the whole is covered: its
-    # probability is at least this (``Decision.covers``). Not fitted on its own: answer_at's value.
-    plan_at: float = 0.5
+    # probability is at least this (``Decision.covers``). Not fitted on its own; None (a file written before
+    # it existed): answer_at's value.
+    plan_at: float | None = None
     fitted_on: dict = field(default_factory=dict, compare=False)
 
     @classmethod

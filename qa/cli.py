@@ -97,7 +97,7 @@ def _answer(question: str, mode: str | None, conversation: Conversation | None =
         for text in stream:
             if live and text:   # the model's words as they come
                 say(text, err=True, end="")
-            elif live:          # a step without text brings the fast answer
+            elif live and stream.draft is not None:   # a step without text brings the fast answer
                 say(f"(schnelle Antwort) {stream.draft.text}\n", err=True)
         answer = stream.result()
     if live:

@@ -25,20 +25,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 from qa.calibration import FEATURES, Calibration
-from qa.relevance import Candidate, asked_kinds
+from qa.relevance import Candidate, SentenceRanker, asked_kinds
 from qa.tokens import TOKEN_PATTERN
 from qa.wordlists import DAY_OF_MONTH, FACT_KINDS, NOT_NAMES, PLACE, PLACE_QUESTION, QUESTION_WORDS, STOPWORDS
-
-if TYPE_CHECKING:
-    from qa.relevance import SentenceRanker
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the retrieved text says about whether it answers the question; ``Calibration`` weighs it."""
+    """What the retrieved text says about whether it answers the question; ``Decision.confidence`` weighs it."""
 
     score: float        # the best sentence's score
     similarity: float   # its e5 cosine to the question
@@ -66,7 +61,8 @@ class Verdict:
     confidence: float
     reason: str = ""
     detail: str = ""    # what the rule found: the unknown name
-    facts: dict[str, list[str]] = field(default_factory=dict)   # answered: ``new_facts`` of the best sentence
+    facts: dict[str, list[str]] = field(default_factory=dict, hash=False)   # answered: the best sentence's
+                                                                             # ``new_facts``
 
 
 def gather(question: str, ranked: list[Candidate], language: str, ranker: SentenceRanker) -> Evidence:
@@ -190,7 +186,8 @@ class Decision:
         """Whether the articles cover a question as a whole (``plan_at``), so that its parts are retrieved
         apart: „Wann findet der nächste G20-Gipfel statt?“ is not covered, and a part alone, shorter, would
         score higher and find the Putin–Biden summit."""
-        return self.confidence(evidence) >= self.calibration.plan_at
+        cal = self.calibration
+        return self.confidence(evidence) >= (cal.answer_at if cal.plan_at is None else cal.plan_at)
 
     def found(self, evidence: Evidence, own: set[str], best_terms: Callable[[], set[str]]) -> bool:
         """Whether a form of a question (a part, a follow-up with words attached) finds a sentence holding what

@@ -38,7 +38,7 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("a {suffix} file holds one article per record; read it with read_articles",
      "eine {suffix}-Datei enthält einen Artikel pro Datensatz; lesen Sie sie mit read_articles"),
     ("unsupported file type {suffix:any}; articles are one of {formats}",
-     "nicht unterstützter Dateityp {suffix}; Artikel sind Dateien der Arten {formats}"),
+     "nicht unterstützter Dateityp {suffix}; Artikel sind Dateien vom Typ {formats}"),
     ("(no suffix)", "(keine Endung)"),
     ("missing the date header: the first line must start with 'date YYYY-MM' or 'date YYYY-MM-DD'",
      "die Datumszeile fehlt: die erste Zeile muss mit 'date YYYY-MM' oder 'date YYYY-MM-DD' beginnen"),
@@ -161,8 +161,11 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     # --- the index: ingest, sync, store (qa/sync.py, qa/store.py, qa/pipeline.py) -------------------------------
     ("no paths given; name the files or folders of articles to index",
      "keine Pfade angegeben; nennen Sie die Dateien oder Ordner der Artikel, die in den Index sollen"),
+    ("chat history[{i}] is the page's HTML; send the turns that /chat returned (its third value) as the history "
+     "instead", "Chatverlauf[{i}] ist das HTML der Seite; senden Sie stattdessen die Gesprächsschritte, die /chat "
+     "zurückgegeben hat (den dritten Wert), als Verlauf"),
     ("no articles (files of the kinds {formats}) found in {paths}; the index was left as it was",
-     "keine Artikel (Dateien der Arten {formats}) in {paths} gefunden; der Index blieb unverändert"),
+     "keine Artikel (Dateien vom Typ {formats}) in {paths} gefunden; der Index blieb unverändert"),
     ("every file was skipped ({reasons:msg}), so this run would remove all {count} articles of the index; nothing "
      "was changed. Fix the files, or pass --prune (prune=True) to remove them",
      "jede Datei wurde übersprungen ({reasons}), daher würde dieser Lauf alle {count} Artikel des Index entfernen; "

@@ -81,8 +81,16 @@ def fixed_prefix() -> list[Message]:
             Message("assistant", load_prompt("pick_example2_assistant"))]
 
 
+class Verified(NamedTuple):
+    """The answer resting on the model's copy, or why there is none."""
+
+    answer: Answer | None = None
+    why_not: str = ""
+
+
 class LLMAnswerer:
-    """``stream_parts(question, parts, language)``: the short answer as it is written, then the ``Answer``."""
+    """``stream_parts(question, parts, language)``: steps that write the short answer as the model writes it,
+    and return the ``Answer``."""
 
     def __init__(self, llm: LLM, ranker: SentenceRanker, extractive: ExtractiveAnswerer, checker: FactChecker,
                  decision: Decision, *, candidates: int = MAX_CANDIDATES, margin: float = math.inf,
@@ -201,13 +209,6 @@ class LLMAnswerer:
         if pick is None or pick.none:
             return None
         return self._verified(question, pick, [best], [best], language, generated, confidence).answer
-
-
-class Verified(NamedTuple):
-    """The answer resting on the model's copy, or why there is none."""
-
-    answer: Answer | None = None
-    why_not: str = ""
 
 
 def per_part(candidates: int, asked: int) -> int:

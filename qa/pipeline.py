@@ -29,6 +29,13 @@ from qa.stream import Steps, StreamingAnswer
 from qa.sync import IngestReport, Progress, ingest_paths
 
 
+class Form(NamedTuple):
+    """One form of a question (a part, a follow-up with words attached), retrieved, and whether it is found."""
+
+    part: QuestionPart
+    found: bool
+
+
 class Pipeline:
     """Holds the embedder and the store; models and clients load on first use, not here."""
 
@@ -249,13 +256,6 @@ class Pipeline:
                                  "`qa ingest FOLDER` (in Python: qa.ingest(['FOLDER'])) and ask again")
             self.ingest(only_if_empty=True)  # under the writer lock: an ingest already running wins
         self._indexed = True
-
-
-class Form(NamedTuple):
-    """One form of a question (a part, a follow-up with words attached), retrieved, and whether it is found."""
-
-    part: QuestionPart
-    found: bool
 
 
 _pipelines: OrderedDict[Settings, Pipeline] = OrderedDict()

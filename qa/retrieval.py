@@ -152,8 +152,8 @@ def _index_stop_words() -> frozenset[str]:
 
 
 def fuse_scores(rankings: list[list[Hit]], weights: list[float]) -> list[Hit]:
-    """Every chunk of ``rankings`` (each a list of (chunk, score) pairs), by the weighted sum of its min-max
-    scaled scores, best first.
+    """Every chunk of ``rankings`` (each a list of ``Hit``s), by the weighted sum of its min-max scaled scores,
+    best first.
 
     Each ranking's scores are scaled to 0..1 over its own candidates (all equal: 1); a chunk a ranking did
     not return counts 0 there, as its worst. A score of -1 from the best-sentence ranking (a chunk without

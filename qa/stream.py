@@ -39,6 +39,7 @@ class StreamingAnswer:
         self._steps = steps
         self._on_done: list[Callable[[Answer], object]] = []
         self._answer: Answer | None = None
+        self._closed = False
         self.draft: Answer | None = None
         self.text = ""
 
@@ -46,12 +47,15 @@ class StreamingAnswer:
         return self
 
     def __next__(self) -> str:
-        if self._answer is not None:
+        if self._answer is not None or self._closed:
             raise StopIteration
         try:
             step = next(self._steps)
         except StopIteration as end:
             self._finish(end.value)
+            raise
+        except BaseException:
+            self._closed = True   # the steps failed: the stream ends with them
             raise
         if isinstance(step, Draft):   # the one place a step's kind is told apart
             self.draft, self.text = step.answer, ""
@@ -60,12 +64,11 @@ class StreamingAnswer:
         return step
 
     def on_done(self, call: Callable[[Answer], object]) -> None:
-        """Call ``call`` with the final ``Answer`` when it is ready (``Conversation`` records its turn so)."""
+        """Call ``call`` with the final ``Answer`` when it is ready, or at once when it is (``Conversation``
+        records its turn so)."""
         self._on_done.append(call)
-
-    @property
-    def done(self) -> bool:
-        return self._answer is not None
+        if self._answer is not None:
+            call(self._answer)
 
     def result(self) -> Answer:
         """The final ``Answer`` (its text may differ from what streamed: it is verified and renumbered)."""
@@ -77,6 +80,7 @@ class StreamingAnswer:
 
     def close(self) -> None:
         """Stop answering and release the index (a stream read to its end has done so already)."""
+        self._closed = True
         self._steps.close()
 
     def __enter__(self) -> StreamingAnswer:
@@ -85,7 +89,7 @@ class StreamingAnswer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _finish(self, answer: Answer) -> None:
+    def _finish(self, answer: Answer | None) -> None:
         if answer is None:
             raise RuntimeError("an answerer's steps ended without an Answer")
         self._answer = answer

@@ -25,9 +25,9 @@ from qa.article_text import Article, Problem
 from qa.articles import belongs_to, read_articles
 from qa.chunking import Chunk, chunk_article, sentence_spans
 from qa.config import Settings
+from qa.embedding import Embedder
 from qa.errors import ArticleError, SyncRefused
 from qa.formats import FORMAT_NAMES
-from qa.embedding import Embedder
 from qa.onnx_e5 import EXPORT_VERSION
 from qa.store import ArticleVectors, ChunkStore
 

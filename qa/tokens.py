@@ -1,7 +1,7 @@
 """German words as every search reads them: the token pattern, the Snowball stemmer and BM25's tokenizer.
 
 BM25 (``qa.lexical``), the words a question shares with a sentence (``qa.relevance``) and the names it asks
-about (``qa.retrieval``) all cut text into words by ``TOKEN_PATTERN`` and stem them with ``german_stemmer``,
+about (``qa.decision``, looked up by ``Retriever.known``) all cut text into words by ``TOKEN_PATTERN`` and stem them with ``german_stemmer``,
 so a word found by one is the same word for the others.
 """
 

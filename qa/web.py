@@ -10,7 +10,7 @@ conversation as plain JSON instead and returns it with the answer (``conversatio
 wrongly shaped one is answered with a sentence saying what is wrong; history and mode may be left out.
 Every message the page shows is German (``qa.german``).
 
-Uploaded files (``.txt``, ``.md``, ``.html``, ``.jsonl``, ``.csv``; at most QA_MAX_UPLOAD_MB each) are kept
+Uploaded files (the formats of ``qa.formats``; at most QA_MAX_UPLOAD_MB each) are kept
 in the upload folder beside the index (QA_UPLOAD_DIR) and added to the index beside what it holds, as
 articles ``upload/<name>`` that no other article can be (an upload replaces only an earlier upload, and only
 when asked to); Gradio's own copy of an upload waits in that folder too, so nothing is written outside it
@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from qa.answer import Answer
-from qa.formats import SUPPORTED_SUFFIXES
 from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import ConfigError, QAError, QuestionError
+from qa.formats import SUPPORTED_SUFFIXES
 from qa.login import LoginLimiter
 from qa.questions import clean_text
 from qa.render import (escape, render_answer, render_draft, render_error, render_removed, render_report,
@@ -329,6 +329,9 @@ def conversation_of(history: object, settings: Settings | None = None) -> Conver
             question = None
         elif _is_message(entry):
             text = valid(_plain(entry["content"]))
+            if 'class="qa-' in text:   # the page's own HTML, sent back: the turns say it in plain text
+                raise QuestionError(f"chat history[{i}] is the page's HTML; send the turns that /chat returned "
+                                    "(its third value) as the history instead")
             if entry["role"] == "user":
                 question = text
             elif question is not None:

@@ -185,7 +185,9 @@ def test_a_failure_below_shows_one_line_not_a_traceback(app, monkeypatch):
 @pytest.mark.parametrize("history", ["not a list", [1, 2], [{"role": "user"}],
                                      [{"role": "system", "content": "x"}], [{"role": "user", "content": 3}],
                                      [{"question": "x", "answer": 3}],
-                                     [{"question": "x", "answer": "y", "understood": 1}]])
+                                     [{"question": "x", "answer": "y", "understood": 1}],
+                                     [{"role": "user", "content": "Wann?"},     # the page's HTML sent back
+                                      {"role": "assistant", "content": '<div class="qa-answer">Heute.</div>'}]])
 def test_a_wrongly_shaped_history_is_answered_with_what_is_wrong(app, history):
     box, chat, turns = _last(app.chat_api(SOLDIERS, history, FAST))
     assert box == SOLDIERS and turns == [] and [m["role"] for m in chat] == ["user", "assistant"]

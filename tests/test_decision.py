@@ -104,6 +104,7 @@ def test_planning_covers_and_found_use_their_own_numbers():
     decision = Decision(replace(SURE, plan_at=0.2, answer_at=0.9, found_share=0.5))
     middling = Evidence(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5)        # probability about 0.62
     assert decision.covers(middling) and not decision.verdict("Wer?", sentence("Er."), middling).answer
+    assert not Decision(replace(SURE, plan_at=None, answer_at=0.9)).covers(middling)   # a file without plan_at
     own = {"telefonat", "initiativ"}
     assert decision.found(STRONG, own, lambda: {"initiativ", "putin"})            # half of the own words
     assert not decision.found(STRONG, own, lambda: {"putin"})

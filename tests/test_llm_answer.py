@@ -10,7 +10,6 @@ import pytest
 
 from eval.checks import answer_language
 
-from qa.answer import Answer
 from qa.chat import Exchange, check_history, clean_rewrite, condense
 from qa.config import Settings
 from qa.errors import QuestionError
