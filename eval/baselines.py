@@ -86,7 +86,11 @@ class LlamaIndexStock:
                  generate_kwargs: dict | None = None) -> None:
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 
-        documents = SimpleDirectoryReader(str(seeds_dir), required_exts=[".txt"]).load_data()
+        # Only the file's name as metadata: by default each node also carries the file's absolute path and its
+        # dates, which llama-index embeds with the text, so its ranking moved with the folder a checkout was
+        # cloned into and the day it was cloned (hit@3 0.847 in /tmp/fresh-base, 0.875 in /tmp/fresh-head).
+        documents = SimpleDirectoryReader(str(seeds_dir), required_exts=[".txt"],
+                                          file_metadata=lambda path: {"file_name": Path(path).name}).load_data()
         self.index = VectorStoreIndex.from_documents(documents, embed_model=e5_embedding(embedder))
         self.retriever = self.index.as_retriever(similarity_top_k=top_k)  # for hit@k; the engine keeps its 2
         self.llm = llm
