@@ -79,24 +79,24 @@ def gather(question: str, ranked: list[Candidate], language: str, ranker: Senten
                     ranker.checker.names_found(question, best.context))
 
 
-# The rules over the best sentence, each (question, best sentence, evidence) -> declines; asked in order
-# after the threshold, and only when there is a best sentence.
+# The rules over the best sentence, each (question, best sentence, evidence, what it holds of the kinds asked:
+# ``new_facts``) -> declines; asked in order after the threshold, and only when there is a best sentence.
 
-def lacks_asked_fact(question: str, best: Candidate, evidence: Evidence) -> bool:
+def lacks_asked_fact(question: str, best: Candidate, evidence: Evidence, facts: dict[str, list[str]]) -> bool:
     """Whether ``question`` asks for a number or a date (how many, how old, what price, what time, when) that
     ``best`` does not hold beyond what the question itself states: „Wie viele Drohnen hat Russland
     stationiert?“ is not answered by „Russland hat Drohnen an der Grenze stationiert“, nor „Wie viele Seiten
     umfassen die zwei Entwürfe?“ by „Russland legte zwei Entwürfe vor“, however well their words fit."""
-    return any(not found for found in new_facts(question, best.text).values())
+    return any(not found for found in facts.values())
 
 
-def lacks_asked_place(question: str, best: Candidate, evidence: Evidence) -> bool:
+def lacks_asked_place(question: str, best: Candidate, evidence: Evidence, facts: dict[str, list[str]]) -> bool:
     """Whether ``question`` names the kind of place it asks („In welcher Stadt traf sich Putin mit
     Mitsotakis?“) and ``best`` gives none („… nach einem Treffen mit Mitsotakis“ says where not)."""
     return re.search(PLACE_QUESTION, question.lower()) is not None and re.search(PLACE, best.text) is None
 
 
-def about_another_day(question: str, best: Candidate, evidence: Evidence) -> bool:
+def about_another_day(question: str, best: Candidate, evidence: Evidence, facts: dict[str, list[str]]) -> bool:
     """Whether ``question`` states a day of a month that ``best`` does not, while ``best`` names another:
     „Um wie viel Uhr endete die Videokonferenz am 7. Dezember?“ is not answered by „Am 30. Dezember, um 21:30
     Uhr, soll das Videotelefonat stattfinden“, a sentence about another day. A rule, not fitted: on the XQuAD
@@ -105,7 +105,7 @@ def about_another_day(question: str, best: Candidate, evidence: Evidence) -> boo
     return bool(stated and named and not stated & named)
 
 
-def about_something_else(question: str, best: Candidate, evidence: Evidence) -> bool:
+def about_something_else(question: str, best: Candidate, evidence: Evidence, facts: dict[str, list[str]]) -> bool:
     """Whether the passages the best sentence stands in name nothing that an English question names
     (``Evidence.named``, ``FactChecker.names_found``): a question about a person, place or thing the articles
     never mention is declined, however well its other words fit. English only: a German question
@@ -114,7 +114,7 @@ def about_something_else(question: str, best: Candidate, evidence: Evidence) -> 
     return bool(evidence.english) and evidence.named == 0.0
 
 
-SENTENCE_RULES: tuple[Callable[[str, Candidate, Evidence], bool], ...] = (
+SENTENCE_RULES: tuple[Callable[[str, Candidate, Evidence, dict[str, list[str]]], bool], ...] = (
     lacks_asked_fact, lacks_asked_place, about_another_day, about_something_else)
 RULES = ("unknown_name", "below_threshold", *(rule.__name__ for rule in SENTENCE_RULES), "model_found_none")
 
@@ -136,10 +136,11 @@ class Decision:
         confidence = self.confidence(evidence)
         if confidence < self.calibration.answer_at:
             return Verdict(False, confidence, "below_threshold")
+        facts = new_facts(question, ranked[0].text)
         for rule in SENTENCE_RULES:
-            if rule(question, ranked[0], evidence):
+            if rule(question, ranked[0], evidence, facts):
                 return Verdict(False, confidence, rule.__name__)
-        return Verdict(True, confidence, facts=new_facts(question, ranked[0].text))
+        return Verdict(True, confidence, facts=facts)
 
     def unknown_name(self, question: str, known: Callable[[list[str]], list[bool]]) -> Verdict | None:
         """A decline when the German ``question`` asks about a name that no chunk of the index holds.
@@ -189,12 +190,13 @@ class Decision:
         cal = self.calibration
         return self.confidence(evidence) >= (cal.answer_at if cal.plan_at is None else cal.plan_at)
 
-    def found(self, evidence: Evidence, own: set[str], best_terms: Callable[[], set[str]]) -> bool:
+    def found(self, evidence: Callable[[], Evidence], own: set[str], best_terms: Callable[[], set[str]]) -> bool:
         """Whether a form of a question (a part, a follow-up with words attached) finds a sentence holding what
         it asks: it would be answered (``answer_at``), and the best sentence's stemmed words
         (``best_terms``) hold at least ``found_share`` of ``own``, the words of what is asked itself (words
-        attached from elsewhere alone can make a sentence look relevant)."""
-        return (bool(own) and self.confidence(evidence) >= self.calibration.answer_at
+        attached from elsewhere alone can make a sentence look relevant). ``evidence`` and ``best_terms`` are
+        gathered only when needed: a form that asks nothing of its own is not found, whatever they say."""
+        return (bool(own) and self.confidence(evidence()) >= self.calibration.answer_at
                 and len(own & best_terms()) >= len(own) * self.calibration.found_share)
 
 

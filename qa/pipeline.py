@@ -166,7 +166,7 @@ class Pipeline:
         enough of ``own``, the stemmed words of what is asked itself)."""
         part = self.retrieve(candidate)
         ranked = self.ranker.rank(part.question, part.vector, part.passages)
-        found = self.decision.found(gather(candidate, ranked, language, self.ranker), own,
+        found = self.decision.found(lambda: gather(candidate, ranked, language, self.ranker), own,
                                     lambda: self.ranker.terms(ranked[0].text))
         return Form(part, found)
 

@@ -106,10 +106,10 @@ def test_planning_covers_and_found_use_their_own_numbers():
     assert decision.covers(middling) and not decision.verdict("Wer?", sentence("Er."), middling).answer
     assert not Decision(replace(SURE, plan_at=None, answer_at=0.9)).covers(middling)   # a file without plan_at
     own = {"telefonat", "initiativ"}
-    assert decision.found(STRONG, own, lambda: {"initiativ", "putin"})            # half of the own words
-    assert not decision.found(STRONG, own, lambda: {"putin"})
-    assert not decision.found(STRONG, set(), lambda: {"putin"})                    # nothing asked of its own
-    assert not decision.found(middling, own, lambda: own)                          # would not be answered
+    assert decision.found(lambda: STRONG, own, lambda: {"initiativ", "putin"})    # half of the own words
+    assert not decision.found(lambda: STRONG, own, lambda: {"putin"})
+    assert not decision.found(lambda: STRONG, set(), lambda: {"putin"})            # nothing asked of its own
+    assert not decision.found(lambda: middling, own, lambda: own)                  # would not be answered
 
 
 def test_every_rule_of_the_code_is_in_the_design_doc_and_no_other():

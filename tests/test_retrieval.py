@@ -215,10 +215,11 @@ def test_a_question_asking_a_number_or_date_is_not_answered_by_a_sentence_withou
                                                                                            lacks):
     import numpy as np
 
-    from qa.decision import Evidence, lacks_asked_fact
+    from qa.decision import Evidence, lacks_asked_fact, new_facts
     from qa.relevance import Candidate
 
-    assert lacks_asked_fact(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False)) is lacks
+    assert lacks_asked_fact(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False),
+                            new_facts(question, sentence)) is lacks
 
 
 @pytest.mark.parametrize("question, sentence, lacks", [
@@ -237,7 +238,7 @@ def test_a_question_naming_the_kind_of_place_it_asks_is_not_answered_by_a_senten
     from qa.decision import Evidence, lacks_asked_place
     from qa.relevance import Candidate
 
-    assert lacks_asked_place(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False)) is lacks
+    assert lacks_asked_place(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False), {}) is lacks
 
 
 @pytest.mark.parametrize("question, sentence, other_day", [
@@ -255,7 +256,7 @@ def test_a_sentence_about_another_day_of_the_month_does_not_answer(question, sen
     from qa.decision import Evidence, about_another_day
     from qa.relevance import Candidate
 
-    assert about_another_day(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False)) is other_day
+    assert about_another_day(question, Candidate(sentence, np.zeros(2), 0), Evidence.none(False), {}) is other_day
 
 
 @pytest.mark.parametrize("question, sentence, language, short", [
